@@ -1,0 +1,107 @@
+//! The error type of the flows.
+
+use std::path::PathBuf;
+
+/// What went wrong in a cosign flow. Messages say what was being done and name the input.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file (or stdin/stdout) failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done (`reading`, `writing` ...).
+        action: &'static str,
+        /// The path (or `standard input`).
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A path names a directory where a file was expected.
+    #[error("{action} {path}: is a directory, not a file")]
+    IsDirectory {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+    },
+    /// A file that must have content is empty.
+    #[error("{what} {path} is empty")]
+    EmptyFile {
+        /// What the file should hold (`key file`, `signature file` ...).
+        what: &'static str,
+        /// The path.
+        path: PathBuf,
+    },
+    /// A key or signature operation failed.
+    #[error("{context}: {source}")]
+    Crypto {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: cosign_crypto::CryptoError,
+    },
+    /// The key reference could not be parsed.
+    #[error(transparent)]
+    KeyRef(#[from] cosign_kms::KeyRefError),
+    /// A key reference kind that this build cannot use for this operation.
+    #[error("{0}")]
+    UnsupportedKeyRef(String),
+    /// An `env://` key reference names an unset variable.
+    #[error("loading key from env://{0}: the environment variable is not set")]
+    EnvKeyUnset(String),
+    /// Fetching a key over HTTP failed.
+    #[error("fetching {url}: {reason}")]
+    Http {
+        /// The URL.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// Reading the password failed.
+    #[error("reading password: {0}")]
+    Password(String),
+    /// A format (bundle, payload, base64) could not be parsed.
+    #[error("{context}: {reason}")]
+    Format {
+        /// What was being parsed.
+        context: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Verification failed (the signature, or a check tied to it).
+    #[error("{0}")]
+    Verification(String),
+    /// A request that cannot be carried out as asked.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        Self::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn crypto(context: impl Into<String>, source: cosign_crypto::CryptoError) -> Self {
+        Self::Crypto {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn format(context: impl Into<String>, reason: impl ToString) -> Self {
+        Self::Format {
+            context: context.into(),
+            reason: reason.to_string(),
+        }
+    }
+}

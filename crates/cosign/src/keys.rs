@@ -1,0 +1,217 @@
+//! Loading keys from key references: files, `env://`, `http(s)://`.
+//!
+//! KMS, PKCS#11, Kubernetes and GitLab references are recognised (so errors name them) but
+//! resolved by their providers, which are added separately.
+
+use std::path::Path;
+use std::time::Duration;
+
+use cosign_crypto::{PrivateKey, PublicKey};
+use cosign_kms::KeyRef;
+use zeroize::Zeroizing;
+
+use crate::Error;
+use crate::fsutil::read_small_file;
+
+/// Largest key file we read (keys are a few KiB at most).
+pub const KEY_SIZE_LIMIT: u64 = 1 << 20;
+
+/// PEM labels of cosign's encrypted private key file.
+pub const ENCRYPTED_KEY_LABELS: [&str; 2] = [
+    "ENCRYPTED SIGSTORE PRIVATE KEY",
+    "ENCRYPTED COSIGN PRIVATE KEY",
+];
+
+/// Environment lookups are passed in by the caller (libraries read no environment themselves).
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Supplies the password for an encrypted key, asked only when one is needed.
+pub type PasswordSource<'a> = &'a mut dyn FnMut() -> Result<Zeroizing<Vec<u8>>, Error>;
+
+/// Reads the bytes that a file, `env://` or URL reference names.
+pub async fn read_key_material(
+    keyref: &KeyRef,
+    env: EnvLookup<'_>,
+    timeout: Duration,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    match keyref {
+        KeyRef::File(path) => Ok(Zeroizing::new(read_small_file(
+            path,
+            "key file",
+            KEY_SIZE_LIMIT,
+        )?)),
+        KeyRef::Env(name) => {
+            let value = env(name).ok_or_else(|| Error::EnvKeyUnset(name.clone()))?;
+            if value.is_empty() {
+                return Err(Error::Usage(format!(
+                    "loading key from env://{name}: the environment variable is empty"
+                )));
+            }
+            Ok(Zeroizing::new(value.into_bytes()))
+        }
+        KeyRef::Url(url) => fetch_url(url, timeout).await.map(Zeroizing::new),
+        other => Err(unsupported(other)),
+    }
+}
+
+fn unsupported(keyref: &KeyRef) -> Error {
+    let what = match keyref {
+        KeyRef::Kms { provider, .. } => format!("{} keys", provider.name()),
+        KeyRef::Pkcs11(_) => "PKCS#11 keys".to_owned(),
+        KeyRef::Kubernetes { .. } => "Kubernetes secret keys".to_owned(),
+        KeyRef::GitLab(_) => "GitLab keys".to_owned(),
+        _ => "this key reference".to_owned(),
+    };
+    Error::UnsupportedKeyRef(format!(
+        "{what} ({keyref}) are not supported by this build yet; use a key file, env:// or https:// reference"
+    ))
+}
+
+/// Fetches a small document (a public key) over HTTP(S), capped in size.
+async fn fetch_url(url: &str, timeout: Duration) -> Result<Vec<u8>, Error> {
+    let http_err = |reason: String| Error::Http {
+        url: url.to_owned(),
+        reason,
+    };
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| http_err(e.to_string()))?;
+    let mut resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| http_err(error_chain(&e)))?;
+    if !resp.status().is_success() {
+        return Err(http_err(format!("server answered {}", resp.status())));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| http_err(error_chain(&e)))? {
+        body.extend_from_slice(&chunk);
+        if body.len() as u64 > KEY_SIZE_LIMIT {
+            return Err(http_err(format!(
+                "response is larger than {KEY_SIZE_LIMIT} bytes"
+            )));
+        }
+    }
+    if body.is_empty() {
+        return Err(http_err("empty response".to_owned()));
+    }
+    Ok(body)
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        cur = s.source();
+    }
+    text
+}
+
+/// The label of the first PEM block in `data`, if any.
+pub fn pem_label(data: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(data).ok()?;
+    let start = text.find("-----BEGIN ")? + "-----BEGIN ".len();
+    let rest = &text[start..];
+    let end = rest.find("-----")?;
+    Some(&rest[..end])
+}
+
+/// Decrypts an encrypted cosign key file's bytes, asking for the password only after the PEM
+/// type was checked.
+pub fn decrypt_key_material(
+    material: &[u8],
+    source_name: &str,
+    password: PasswordSource<'_>,
+) -> Result<PrivateKey, Error> {
+    match pem_label(material) {
+        Some(label) if ENCRYPTED_KEY_LABELS.contains(&label) => {}
+        Some(label) => {
+            return Err(Error::Usage(format!(
+                "loading private key {source_name}: unsupported pem type: {label}"
+            )));
+        }
+        None => {
+            return Err(Error::Usage(format!(
+                "loading private key {source_name}: no PEM block found (expected an encrypted cosign private key)"
+            )));
+        }
+    }
+    let pass = password()?;
+    cosign_crypto::decrypt_private_key(material, &pass)
+        .map_err(|e| Error::crypto(format!("loading private key {source_name}"), e))
+}
+
+/// Loads a signing key from a reference, decrypting it with a password from `password`.
+pub async fn load_signing_key(
+    keyref: &KeyRef,
+    env: EnvLookup<'_>,
+    password: PasswordSource<'_>,
+    timeout: Duration,
+) -> Result<PrivateKey, Error> {
+    let material = read_key_material(keyref, env, timeout).await?;
+    decrypt_key_material(&material, &keyref.to_string(), password)
+}
+
+/// Loads a verification key: a PEM public key, or the public key of a PEM certificate.
+pub async fn load_public_key(
+    keyref: &KeyRef,
+    env: EnvLookup<'_>,
+    timeout: Duration,
+) -> Result<PublicKey, Error> {
+    let material = read_key_material(keyref, env, timeout).await?;
+    if let Some(label) = pem_label(&material)
+        && ENCRYPTED_KEY_LABELS.contains(&label)
+    {
+        return Err(Error::Usage(format!(
+            "loading public key {keyref}: this is a private key; verify with the public key (cosign public-key --key {keyref} > cosign.pub)"
+        )));
+    }
+    PublicKey::from_pem(&material)
+        .map_err(|e| Error::crypto(format!("loading public key {keyref}"), e))
+}
+
+/// Reads a plain PEM private key for `import-key-pair`.
+pub fn read_importable_key(path: &Path) -> Result<PrivateKey, Error> {
+    let material = Zeroizing::new(read_small_file(path, "key file", KEY_SIZE_LIMIT)?);
+    PrivateKey::from_pem(&material)
+        .map_err(|e| Error::crypto(format!("importing private key {}", path.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_pem_label() {
+        assert_eq!(
+            pem_label(b"-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----\n"),
+            Some("PUBLIC KEY")
+        );
+        assert_eq!(pem_label(b"not pem"), None);
+        assert_eq!(pem_label(&[0xff, 0xfe]), None);
+    }
+
+    #[test]
+    fn wrong_pem_type_fails_before_password() {
+        let mut asked = false;
+        let mut pw = || {
+            asked = true;
+            Ok(Zeroizing::new(Vec::new()))
+        };
+        let err = decrypt_key_material(
+            b"-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n",
+            "k",
+            &mut pw,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unsupported pem type: EC PRIVATE KEY")
+        );
+        assert!(!asked);
+    }
+}

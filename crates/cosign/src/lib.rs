@@ -1,0 +1,14 @@
+//! The cosign flows: what each command does, as library functions.
+//!
+//! This crate reads and writes files and talks to the network, but it never prints, never reads
+//! environment variables (callers pass lookups in) and never exits; `cosign-cli` does those.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod blob;
+pub mod certs;
+mod error;
+pub mod fsutil;
+pub mod keys;
+
+pub use error::Error;

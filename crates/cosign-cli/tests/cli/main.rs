@@ -1,6 +1,11 @@
 //! Integration tests of the `cosign` binary: each runs the real program in a temp directory.
 // Test code: a failed unwrap is a failed test, and the harness reads PATH to run programs.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_methods)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)]
 
 mod blob;
 mod common;

@@ -18,6 +18,7 @@ mod error;
 pub mod go_json;
 pub mod legacy_bundle;
 pub mod media_types;
+pub mod oci;
 mod protojson;
 pub mod simple_signing;
 

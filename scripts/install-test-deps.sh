@@ -1,22 +1,47 @@
 #!/usr/bin/env bash
-# Installs what the tests need on a fresh Debian machine: the Rust lint components and the
-# command-line tools the interop tests call (openssl). Safe to run again: it skips what is there.
+# Installs what the tests need on a fresh Debian machine: the Rust lint components, the
+# command-line tools the interop tests call (openssl), and the registries the registry tests
+# start (crates/test-support): the CNCF distribution registry (apt `docker-registry`) and
+# `ferro-oci-server` (crates.io, OCI referrers API) under target/test-tools.
+# Safe to run again: it skips what is there.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 need_apt=()
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v /usr/bin/time >/dev/null 2>&1 || need_apt+=(time)
+[ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> apt-get install ${need_apt[*]}" >&2
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  # docker-registry ships a service listening on :5000 on all interfaces; a policy-rc.d that
+  # exits 101 keeps apt from starting it. Only ours is removed afterwards.
+  policy_added=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    policy_added=1
+  fi
+  trap 'if [ "$policy_added" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi' EXIT
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+  # On systemd hosts keep the packaged service off: the tests start their own registries.
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  fi
 fi
 
 if command -v rustup >/dev/null 2>&1; then
   for c in clippy rustfmt; do
     rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
   done
+fi
+
+# ferro-oci-server: a registry with the OCI 1.1 referrers API (about 2 minutes to build).
+if [ ! -x target/test-tools/bin/ferro-oci-server ]; then
+  echo "==> cargo install ferro-oci-server@1.0.0 (target/test-tools)" >&2
+  cargo install ferro-oci-server@1.0.0 --locked --root target/test-tools
 fi

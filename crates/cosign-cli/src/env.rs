@@ -97,6 +97,12 @@ pub const REGISTRY: &[EnvVar] = &[
         false,
     ),
     var(
+        "DOCKER_CONFIG",
+        "is the directory of the Docker config.json with registry credentials",
+        "path to a directory (default $HOME/.docker)",
+        false,
+    ),
+    var(
         "GITHUB_HOST",
         "is URL of the GitHub Enterprise instance",
         "string with the URL of GitHub Enterprise instance",
@@ -179,6 +185,11 @@ pub fn password() -> Option<String> {
     lookup("COSIGN_PASSWORD")
 }
 
+/// `HOME`, for default locations such as `~/.docker/config.json`.
+pub fn home() -> Option<String> {
+    std::env::var("HOME").ok().filter(|h| !h.is_empty())
+}
+
 /// Reads an arbitrary variable named by the user, as `--key env://NAME` does.
 pub fn user_named(name: &str) -> Option<String> {
     std::env::var(name).ok()
@@ -201,6 +212,9 @@ pub fn flag_env_name(long: &str) -> String {
 
 /// Commands whose flags may be set through `COSIGN_<FLAG>` variables (Go cosign's viper binding).
 const BOUND_COMMANDS: &[&str] = &[
+    "clean",
+    "generate",
+    "triangulate",
     "sign",
     "sign-blob",
     "verify",
@@ -232,7 +246,7 @@ pub fn bind_flag_env(mut cmd: clap::Command) -> clap::Command {
                 .collect();
             let mut sub = sub;
             for (id, long) in longs {
-                sub = sub.mut_arg(id, |a| a.env(flag_env_name(&long)));
+                sub = sub.mut_arg(id, |a| a.env(flag_env_name(&long)).hide_env_values(true));
             }
             sub
         });

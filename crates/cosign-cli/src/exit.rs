@@ -23,11 +23,19 @@ pub fn message(err: &anyhow::Error) -> String {
     text
 }
 
+/// A failure of `cosign verify` for one image; only these get cosign's typed exit codes.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct VerifyFailure(pub cosign::Error);
+
 /// The exit code for an error.
 pub fn code(err: &anyhow::Error) -> i32 {
-    // Typed verification errors (exit codes 10-13) arrive with the image commands.
-    let _ = err;
-    1
+    match err.downcast_ref::<VerifyFailure>() {
+        Some(VerifyFailure(cosign::Error::NoSignatures)) => 10,
+        Some(VerifyFailure(cosign::Error::ImageNotFound(_))) => 11,
+        Some(VerifyFailure(cosign::Error::NoMatchingSignatures(_))) => 12,
+        _ => 1,
+    }
 }
 
 /// `YYYY/MM/DD HH:MM:SS` in UTC, as Go's `log` package prints it.

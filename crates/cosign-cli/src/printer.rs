@@ -40,10 +40,7 @@ impl Printer {
 
     /// An informational line on stderr.
     pub fn info(&self, line: &str) {
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("{line}");
-        }
+        stderr_line(line);
     }
 
     /// Text on stderr without a newline (prompts).
@@ -57,4 +54,11 @@ impl Printer {
     pub fn warn(&self, message: &str) {
         self.info(&format!("WARNING: {message}"));
     }
+}
+
+/// Writes one line to stderr (informational output never fails a command).
+pub fn stderr_line(line: &str) {
+    let mut e = io::stderr().lock();
+    let _ = e.write_all(line.as_bytes());
+    let _ = e.write_all(b"\n");
 }

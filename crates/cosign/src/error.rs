@@ -76,6 +76,24 @@ pub enum Error {
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Usage(String),
+    /// A registry request failed.
+    #[error("{context}: {source}")]
+    Registry {
+        /// What was being done.
+        context: String,
+        /// The registry client's error.
+        #[source]
+        source: Box<cosign_oci::OciError>,
+    },
+    /// The image (tag or digest) does not exist (exit code 11 for verify).
+    #[error("image tag not found: {0}")]
+    ImageNotFound(String),
+    /// The image has no signatures at all (exit code 10).
+    #[error("no signatures found")]
+    NoSignatures,
+    /// Signatures exist but none verified (exit code 12).
+    #[error("no matching signatures: {0}")]
+    NoMatchingSignatures(String),
 }
 
 impl Error {
@@ -95,6 +113,13 @@ impl Error {
         Self::Crypto {
             context: context.into(),
             source,
+        }
+    }
+
+    pub(crate) fn registry(context: impl Into<String>, source: cosign_oci::OciError) -> Self {
+        Self::Registry {
+            context: context.into(),
+            source: Box::new(source),
         }
     }
 

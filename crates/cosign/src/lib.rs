@@ -9,6 +9,8 @@ pub mod blob;
 pub mod certs;
 mod error;
 pub mod fsutil;
+pub mod image;
 pub mod keys;
+pub mod time;
 
 pub use error::Error;

@@ -3,8 +3,12 @@
 
 mod completion;
 mod env_cmd;
+mod images;
 mod keys;
+mod registry;
+mod sign;
 mod sign_blob;
+mod verify;
 mod verify_blob;
 mod version;
 
@@ -12,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
-use crate::args::{Cli, Command};
+use crate::args::{AttachCommand, Cli, Command, DownloadCommand};
 use crate::printer::Printer;
 
 /// What every command gets besides its own arguments.
@@ -60,6 +64,13 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::PublicKey(a) => keys::public_key(&a, &ctx),
         Command::SignBlob(a) => sign_blob::run(&a, &ctx),
         Command::VerifyBlob(a) => verify_blob::run(&a, &ctx),
+        Command::Sign(a) => sign::run(&a, &ctx),
+        Command::Verify(a) => verify::run(&a, &ctx),
+        Command::Generate(a) => images::generate(&a, &ctx),
+        Command::Attach(AttachCommand::Signature(a)) => images::attach_signature_cmd(&a, &ctx),
+        Command::Download(DownloadCommand::Signature(a)) => images::download_signature(&a, &ctx),
+        Command::Triangulate(a) => images::triangulate(&a, &ctx),
+        Command::Clean(a) => images::clean_cmd(&a, &ctx),
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod blob;
 mod common;
+mod images;
 mod interop;
 mod keys;
 mod surface;

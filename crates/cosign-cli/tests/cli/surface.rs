@@ -181,9 +181,18 @@ fn help_texts() {
         "env",
         "version",
         "completion",
+        "sign",
+        "verify",
+        "generate",
+        "attach signature",
+        "download signature",
+        "triangulate",
+        "clean",
     ] {
-        let run = s.run(&[cmd, "--help"], &[], None).ok();
-        insta::assert_snapshot!(format!("help_{cmd}"), run.stdout_text());
+        let mut args: Vec<&str> = cmd.split(' ').collect();
+        args.push("--help");
+        let run = s.run(&args, &[], None).ok();
+        insta::assert_snapshot!(format!("help_{}", cmd.replace(' ', "_")), run.stdout_text());
     }
     let run = s.run(&["--help"], &[], None).ok();
     insta::assert_snapshot!("help_root", run.stdout_text());

@@ -1,0 +1,93 @@
+//! `cosign sign`: sign container images with a key.
+
+use anyhow::{Context as _, Result, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use cosign::fsutil::write_atomic;
+use cosign::image::sign::{DEFAULT_CONCURRENCY, SignOptions, sign_images};
+
+use super::Ctx;
+use super::keys::load_signing_key;
+use super::registry::{self, StderrReporter};
+use super::sign_blob::TLOG_UPLOAD_UNAVAILABLE;
+use crate::args::SignArgs;
+
+pub fn run(args: &SignArgs, ctx: &Ctx<'_>) -> Result<()> {
+    if args.rekor.tlog_upload && args.upload {
+        bail!(TLOG_UPLOAD_UNAVAILABLE);
+    }
+    if args.key.sk {
+        bail!("hardware security keys (--sk) are not supported by this build");
+    }
+    let Some(key_ref) = &args.key.key else {
+        bail!(
+            "keyless signing (Fulcio and OIDC) is not supported by this build yet: pass --key <key>"
+        );
+    };
+    let oci_mode = args.registry_referrers_mode == "oci-1-1";
+    if oci_mode && !registry::experimental() {
+        bail!("in order to use mode \"oci-1-1\", you must set COSIGN_EXPERIMENTAL=1");
+    }
+    if args.new_bundle_format && !args.upload && args.bundle.is_none() {
+        bail!(
+            "must enable upload to the OCI registry or specify a local --bundle path with --new-bundle-format"
+        );
+    }
+    let images = registry::parse_images(&args.images)?;
+    let annotations = registry::parse_annotations(&args.annotations)?;
+    let payload = match &args.payload {
+        Some(p) => {
+            ctx.printer
+                .info(&format!("Using payload from: {}", p.display()));
+            Some(std::fs::read(p).with_context(|| format!("reading payload {}", p.display()))?)
+        }
+        None => None,
+    };
+    let certificate = args
+        .key
+        .certificate
+        .as_deref()
+        .map(cosign::certs::load_certificate)
+        .transpose()?;
+    let key = load_signing_key(ctx, key_ref, None)?;
+    if let Some(cert) = &certificate
+        && cert.public_key != key.public_key()
+    {
+        bail!("public key in certificate does not match that in the signing key");
+    }
+    let reg = registry::client(&args.registry, ctx.timeout)?;
+    let opts = SignOptions {
+        annotations,
+        upload: args.upload,
+        payload,
+        recursive: args.recursive,
+        new_bundle_format: args.new_bundle_format,
+        referrers_mode_oci: oci_mode,
+        storage: registry::storage(&args.registry)?,
+        certificate,
+        concurrency: DEFAULT_CONCURRENCY,
+    };
+    let signed = ctx
+        .block_on(async { Ok(sign_images(&reg, &key, &images, &opts, &StderrReporter).await?) })?;
+    for s in &signed {
+        let sig_b64 = STANDARD.encode(&s.signature);
+        if let Some(path) = &args.output_signature {
+            write_atomic(path, sig_b64.as_bytes(), 0o600)?;
+        }
+        if let Some(path) = &args.output_payload {
+            write_atomic(path, &s.payload, 0o600)?;
+        }
+        if let (Some(path), Some(cert)) = (&args.output_certificate, &opts.certificate) {
+            write_atomic(path, cert.pem.as_bytes(), 0o600)?;
+        }
+        if let (Some(path), Some(bundle)) = (&args.bundle, &s.bundle) {
+            write_atomic(path, bundle, 0o600)?;
+            ctx.printer
+                .info(&format!("Wrote bundle to file {}", path.display()));
+        }
+        if !args.upload && !args.new_bundle_format && args.output_signature.is_none() {
+            ctx.printer.out_line(&sig_b64)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! `cosign verify`: verify image signatures with a public key, many images in parallel, and
+//! print cosign's checks block (stderr) and the verified payloads (stdout).
+
+use anyhow::{Result, bail};
+use cosign::image::verify::{ImageVerification, VerifyOptions, verify_image};
+use cosign_kms::KeyRef;
+use futures_util::stream::{self, StreamExt};
+
+use super::registry;
+use super::verify_blob::TLOG_VERIFY_UNAVAILABLE;
+use super::{Ctx, env_lookup};
+use crate::args::VerifyArgs;
+use crate::exit::VerifyFailure;
+
+/// Images verified at once.
+const CONCURRENCY: usize = 8;
+
+pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
+    if args.max_workers == 0 {
+        bail!("please set the --max-worker flag to a value that is greater than 0");
+    }
+    if args.sk {
+        bail!("hardware security keys (--sk) are not supported by this build");
+    }
+    let Some(key_ref) = &args.key else {
+        bail!(
+            "keyless verification (--certificate-identity, Fulcio roots) is not supported by this build yet: pass --key"
+        );
+    };
+    if !args.insecure_ignore_tlog && !args.private_infrastructure {
+        bail!(TLOG_VERIFY_UNAVAILABLE);
+    }
+    if args.insecure_ignore_tlog {
+        ctx.printer.warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
+    }
+    let images = registry::parse_images(&args.images)?;
+    let annotations = registry::parse_annotations(&args.annotations)?;
+    let reg = registry::client(&args.registry, ctx.timeout)?;
+    let keyref = KeyRef::parse(key_ref)?;
+    let timeout = ctx.timeout;
+    let key = ctx.block_on(async {
+        Ok(cosign::keys::load_public_key(&keyref, &env_lookup, timeout).await?)
+    })?;
+    let opts = VerifyOptions {
+        key,
+        annotations,
+        check_claims: args.check_claims,
+        storage: registry::storage(&args.registry)?,
+    };
+    let results: Vec<Result<ImageVerification, cosign::Error>> = ctx.block_on(async {
+        Ok(stream::iter(&images)
+            .map(|image| verify_image(&reg, image, &opts))
+            .buffered(CONCURRENCY)
+            .collect()
+            .await)
+    })?;
+    for (image, result) in images.iter().zip(results) {
+        let verified = result.map_err(VerifyFailure)?;
+        print_header(ctx, &image.to_string(), args, !opts.annotations.is_empty());
+        if args.output == "text" {
+            for s in &verified.signatures {
+                ctx.printer.out_line(&String::from_utf8_lossy(&s.payload))?;
+            }
+        } else {
+            let values: Vec<&serde_json::Value> =
+                verified.signatures.iter().map(|s| &s.json).collect();
+            let json = cosign_types::go_json::to_go_json(&values)?;
+            ctx.printer.out_bytes(&json)?;
+            ctx.printer.out_bytes(b"\n")?;
+        }
+    }
+    Ok(())
+}
+
+fn print_header(ctx: &Ctx<'_>, image: &str, args: &VerifyArgs, annotations: bool) {
+    let p = ctx.printer;
+    p.info(&format!("\nVerification for {image} --"));
+    p.info("The following checks were performed on each of these signatures:");
+    if args.check_claims {
+        if annotations {
+            p.info("  - The specified annotations were verified.");
+        }
+        p.info("  - The cosign claims were validated");
+    }
+    p.info("  - The signatures were verified against the specified public key");
+}

@@ -1,0 +1,92 @@
+//! Container images: signing, verifying and managing signatures stored in OCI registries, in
+//! cosign's legacy layout (`sha256-<hex>.sig` tags) and as OCI 1.1 referrers (Sigstore bundles).
+
+pub mod clean;
+pub mod download;
+pub mod sign;
+pub mod storage;
+pub mod verify;
+
+use cosign_oci::{ImageRef, Reference, Registry};
+use cosign_types::Digest;
+use cosign_types::oci::Descriptor;
+
+use crate::Error;
+
+/// Where flows report what they do; the CLI prints these lines. Libraries never print.
+pub trait Reporter: Sync {
+    /// An informational line (stderr).
+    fn info(&self, line: &str);
+    /// A warning (printed as `WARNING: <msg>`).
+    fn warn(&self, message: &str);
+}
+
+/// A reporter that drops everything (tests, library callers).
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn info(&self, _: &str) {}
+    fn warn(&self, _: &str) {}
+}
+
+/// cosign's warning for signing by tag.
+pub fn tag_reference_warning(reference: &str) -> String {
+    format!(
+        "Image reference {reference} uses a tag, not a digest, to identify the image to sign.\n    This can lead you to sign a different image than the intended one. Please use a\n    digest (example.com/ubuntu@sha256:abc123...) rather than tag\n    (example.com/ubuntu:latest) for the input to cosign. The ability to refer to\n    images by tag will be removed in a future release.\n"
+    )
+}
+
+/// An image resolved to its digest.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// The reference as given.
+    pub given: ImageRef,
+    /// `repository@digest`.
+    pub digest_ref: ImageRef,
+    /// The manifest's digest.
+    pub digest: Digest,
+    /// The manifest's descriptor, when the registry was asked.
+    pub descriptor: Option<Descriptor>,
+}
+
+/// Resolves a reference to a digest. A digest reference costs no request unless `need_descriptor`.
+pub async fn resolve(
+    reg: &Registry,
+    image: &ImageRef,
+    need_descriptor: bool,
+) -> Result<Resolved, Error> {
+    if let Some(d) = image.digest()
+        && !need_descriptor
+    {
+        return Ok(Resolved {
+            given: image.clone(),
+            digest_ref: image.with_digest(d.clone()),
+            digest: d.clone(),
+            descriptor: None,
+        });
+    }
+    let desc = reg
+        .head_manifest(image.repository(), &image.reference())
+        .await
+        .map_err(|e| Error::registry(format!("resolving {image}"), e))?
+        .ok_or_else(|| Error::ImageNotFound(image.to_string()))?;
+    if let Some(d) = image.digest()
+        && d != &desc.digest
+    {
+        return Err(Error::Verification(format!(
+            "registry answered digest {} for {image}",
+            desc.digest
+        )));
+    }
+    Ok(Resolved {
+        given: image.clone(),
+        digest_ref: image.with_digest(desc.digest.clone()),
+        digest: desc.digest.clone(),
+        descriptor: Some(desc),
+    })
+}
+
+/// The digest reference used for a stored attachment (`Reference::Digest`).
+pub fn by_digest(d: &Digest) -> Reference {
+    Reference::Digest(d.clone())
+}

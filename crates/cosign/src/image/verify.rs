@@ -1,0 +1,292 @@
+//! `cosign verify`: find an image's signatures (legacy `.sig` layers, then Sigstore bundles
+//! stored as referrers) and verify them with a public key, the claims and the annotations.
+//!
+//! Fetching: one manifest GET for the `.sig` image, then each distinct payload once, in
+//! parallel. Referrers are consulted only when the legacy image has no signature that verifies.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use cosign_crypto::{KeyType, PublicKey, SignatureScheme};
+use cosign_oci::{ImageRef, Registry};
+use cosign_types::annotations::{BUNDLE_ANNOTATION, SIGNATURE_ANNOTATION};
+use cosign_types::bundle::{BundleContent, VerificationMaterialContent};
+use cosign_types::dsse::IN_TOTO_PAYLOAD_TYPE;
+use cosign_types::{Digest, SimpleSigning};
+use serde_json::{Map, Value};
+
+use super::resolve;
+use super::storage::{AttachmentKind, ReferrerBundle, Storage, legacy_entries, referrer_bundles};
+use crate::Error;
+
+/// The policy a signature must satisfy.
+pub struct VerifyOptions {
+    /// The verification key.
+    pub key: PublicKey,
+    /// `-a key=value`: each must equal the payload's annotation.
+    pub annotations: BTreeMap<String, String>,
+    /// `--check-claims`: the payload must name the image digest.
+    pub check_claims: bool,
+    /// Where attachments live.
+    pub storage: Storage,
+}
+
+/// A signature that verified, in the form `cosign verify` prints.
+#[derive(Clone, Debug)]
+pub struct VerifiedSignature {
+    /// The signed payload as stored (legacy) or the DSSE statement (bundles).
+    pub payload: Vec<u8>,
+    /// The simple-signing object printed by `-o json`.
+    pub json: Value,
+}
+
+/// The outcome of verifying one image.
+#[derive(Clone, Debug)]
+pub struct ImageVerification {
+    /// `repository@digest` of the verified manifest.
+    pub digest_ref: ImageRef,
+    /// Every signature that verified.
+    pub signatures: Vec<VerifiedSignature>,
+}
+
+/// The schemes an Ed25519 key may have signed with (pure without a tlog, prehashed with one).
+pub fn schemes_for(key: &PublicKey) -> Vec<SignatureScheme> {
+    match key.key_type() {
+        KeyType::Ed25519 => vec![SignatureScheme::Ed25519, SignatureScheme::Ed25519ph],
+        other => vec![other.default_scheme(false)],
+    }
+}
+
+fn verifies(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
+    schemes_for(key)
+        .into_iter()
+        .any(|s| key.verify_message(s, message, signature).is_ok())
+}
+
+/// Verifies the signatures of one image. Errors: [`Error::ImageNotFound`] (tag missing),
+/// [`Error::NoSignatures`], [`Error::NoMatchingSignatures`].
+pub async fn verify_image(
+    reg: &Registry,
+    image: &ImageRef,
+    opts: &VerifyOptions,
+) -> Result<ImageVerification, Error> {
+    let resolved = resolve(reg, image, false).await?;
+    let repo = image.repository();
+    let mut errors: Vec<String> = Vec::new();
+    let mut found_any = false;
+    let mut verified = Vec::new();
+
+    if let Some(entries) = legacy_entries(
+        reg,
+        &opts.storage,
+        repo,
+        &resolved.digest,
+        AttachmentKind::Signature,
+    )
+    .await?
+    {
+        found_any |= !entries.is_empty();
+        for e in &entries {
+            match check_legacy(
+                &e.descriptor.annotations,
+                &e.payload,
+                &resolved.digest,
+                opts,
+            ) {
+                Ok(v) => verified.push(v),
+                Err(msg) => errors.push(msg),
+            }
+        }
+    }
+    if verified.is_empty() {
+        let bundles = referrer_bundles(reg, &opts.storage, repo, &resolved.digest).await?;
+        found_any |= !bundles.is_empty();
+        for b in &bundles {
+            match check_bundle(b, &resolved.digest, &repo.name(), opts) {
+                Ok(v) => verified.push(v),
+                Err(msg) => errors.push(msg),
+            }
+        }
+    }
+    if verified.is_empty() {
+        if !found_any {
+            return Err(Error::NoSignatures);
+        }
+        errors.dedup();
+        return Err(Error::NoMatchingSignatures(errors.join("\n")));
+    }
+    Ok(ImageVerification {
+        digest_ref: resolved.digest_ref,
+        signatures: verified,
+    })
+}
+
+fn check_annotations(
+    optional: Option<&Map<String, Value>>,
+    wanted: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    for (k, v) in wanted {
+        let ok = optional
+            .and_then(|m| m.get(k))
+            .is_some_and(|got| got.as_str() == Some(v.as_str()));
+        if !ok {
+            return Err(format!("invalid or missing annotation in claim: {k}={v}"));
+        }
+    }
+    Ok(())
+}
+
+fn check_legacy(
+    annotations: &BTreeMap<String, String>,
+    payload: &[u8],
+    digest: &Digest,
+    opts: &VerifyOptions,
+) -> Result<VerifiedSignature, String> {
+    let sig_b64 = annotations
+        .get(SIGNATURE_ANNOTATION)
+        .ok_or("signature layer has no signature annotation")?;
+    let sig = STANDARD
+        .decode(sig_b64.trim())
+        .map_err(|_| "the signature annotation is not base64".to_owned())?;
+    if !verifies(&opts.key, payload, &sig) {
+        return Err("invalid signature when validating ASN.1 encoded signature".to_owned());
+    }
+    let parsed = SimpleSigning::from_json(payload);
+    if opts.check_claims {
+        let ss = parsed
+            .as_ref()
+            .map_err(|e| format!("invalid payload: {e}"))?;
+        ss.claims_match(digest, &BTreeMap::new())
+            .map_err(|e| e.to_string())?;
+    }
+    let mut json = match &parsed {
+        Ok(ss) => simple_signing_json(
+            &ss.docker_reference,
+            &ss.docker_manifest_digest,
+            &ss.type_,
+            ss.optional
+                .as_ref()
+                .map(|m| m.clone().into_iter().collect()),
+        ),
+        Err(_) => Value::Null,
+    };
+    if !opts.annotations.is_empty() {
+        check_annotations(
+            json.get("optional").and_then(Value::as_object),
+            &opts.annotations,
+        )?;
+    }
+    if let Some(b) = annotations.get(BUNDLE_ANNOTATION)
+        && let Ok(bundle) = serde_json::from_str::<Value>(b)
+        && let Some(opt) = json.get_mut("optional")
+    {
+        if opt.is_null() {
+            *opt = Value::Object(Map::new());
+        }
+        if let Some(m) = opt.as_object_mut() {
+            m.insert("Bundle".into(), bundle);
+        }
+    }
+    Ok(VerifiedSignature {
+        payload: payload.to_vec(),
+        json,
+    })
+}
+
+fn simple_signing_json(
+    reference: &str,
+    digest: &str,
+    type_: &str,
+    optional: Option<Map<String, Value>>,
+) -> Value {
+    serde_json::json!({
+        "critical": {
+            "identity": { "docker-reference": reference },
+            "image": { "docker-manifest-digest": digest },
+            "type": type_,
+        },
+        "optional": optional.map_or(Value::Null, Value::Object),
+    })
+}
+
+fn check_bundle(
+    rb: &ReferrerBundle,
+    digest: &Digest,
+    repo_name: &str,
+    opts: &VerifyOptions,
+) -> Result<VerifiedSignature, String> {
+    let name = &rb.manifest_digest;
+    match &rb.bundle.verification_material.content {
+        VerificationMaterialContent::PublicKey(_) => {}
+        _ => {
+            return Err(format!(
+                "bundle {name} carries a certificate: keyless verification is not supported by this build yet"
+            ));
+        }
+    }
+    let BundleContent::DsseEnvelope(env) = &rb.bundle.content else {
+        return Err(format!(
+            "bundle {name} holds a message signature, not a DSSE envelope"
+        ));
+    };
+    if env.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(format!(
+            "bundle {name}: invalid payloadType {} on envelope. Expected {IN_TOTO_PAYLOAD_TYPE}",
+            env.payload_type
+        ));
+    }
+    let pae = env.pae();
+    if !env
+        .signatures
+        .iter()
+        .any(|s| verifies(&opts.key, &pae, &s.sig))
+    {
+        return Err(format!(
+            "bundle {name}: invalid signature over the DSSE envelope"
+        ));
+    }
+    let statement: Value = serde_json::from_slice(&env.payload)
+        .map_err(|e| format!("bundle {name}: the statement is not JSON: {e}"))?;
+    let predicate_type = statement
+        .get("predicateType")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("bundle {name}: the statement has no predicateType"))?;
+    let subjects = statement
+        .get("subject")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("bundle {name}: the statement has no subjects"))?;
+    if subjects.len() > 1024 {
+        return Err(format!("bundle {name}: too many subjects"));
+    }
+    let matching = subjects.iter().find(|s| {
+        s.get("digest")
+            .and_then(|d| d.get(digest.algorithm().name()))
+            .and_then(Value::as_str)
+            == Some(digest.hex().as_str())
+    });
+    let subject = match (matching, opts.check_claims) {
+        (Some(s), _) => Some(s),
+        (None, true) => {
+            return Err(format!(
+                "bundle {name}: no subject of the statement matches {digest}"
+            ));
+        }
+        (None, false) => subjects.first(),
+    };
+    let annotations = subject
+        .and_then(|s| s.get("annotations"))
+        .and_then(Value::as_object)
+        .cloned();
+    check_annotations(annotations.as_ref(), &opts.annotations)?;
+    let subject_digest = subject
+        .and_then(|s| s.get("digest"))
+        .and_then(|d| d.get("sha256"))
+        .and_then(Value::as_str)
+        .map(|h| format!("sha256:{h}"))
+        .unwrap_or_default();
+    Ok(VerifiedSignature {
+        payload: env.payload.clone(),
+        json: simple_signing_json(repo_name, &subject_digest, predicate_type, annotations),
+    })
+}

@@ -1,0 +1,102 @@
+//! A counting reverse proxy: forwards every request to an upstream `http://127.0.0.1:PORT` and
+//! records `(method, path?query, status)` before the response head goes back to the client, so
+//! a request is in the log by the time its client has the answer. Bodies stream through
+//! untouched; the client's `Host` header is kept, so absolute URLs the upstream builds point at
+//! the proxy. Used in front of `ferro-oci-server`, which does not log requests.
+
+use std::sync::{Arc, Mutex};
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::{CONNECTION, HeaderName};
+use hyper::{Request, Response, StatusCode, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use crate::LoggedRequest;
+use crate::server::{self, Body, ServerHandle};
+
+/// A running proxy.
+pub(crate) struct Proxy {
+    pub port: u16,
+    pub log: Arc<Mutex<Vec<LoggedRequest>>>,
+    _server: ServerHandle,
+}
+
+impl Proxy {
+    pub(crate) fn start(upstream_port: u16) -> Proxy {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let client: Client<HttpConnector, Incoming> =
+            Client::builder(TokioExecutor::new()).build_http();
+        let (listener, port) = server::bind_loopback();
+        let shared_log = Arc::clone(&log);
+        let server = server::spawn(listener, move |req| {
+            let client = client.clone();
+            let log = Arc::clone(&shared_log);
+            async move { forward(&client, upstream_port, &log, req).await }
+        });
+        Proxy {
+            port,
+            log,
+            _server: server,
+        }
+    }
+}
+
+const HOP_BY_HOP: [&str; 6] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+fn strip_hop_by_hop(headers: &mut hyper::HeaderMap) {
+    for name in HOP_BY_HOP {
+        headers.remove(HeaderName::from_static(name));
+    }
+    headers.remove(CONNECTION);
+}
+
+async fn forward(
+    client: &Client<HttpConnector, Incoming>,
+    upstream_port: u16,
+    log: &Mutex<Vec<LoggedRequest>>,
+    mut req: Request<Incoming>,
+) -> Response<Body> {
+    let method = req.method().to_string();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
+    let record = |status: u16| {
+        log.lock().expect("proxy log lock").push(LoggedRequest {
+            method: method.clone(),
+            path: path.clone(),
+            status,
+        });
+    };
+    let uri: Uri = format!("http://127.0.0.1:{upstream_port}{path}")
+        .parse()
+        .expect("upstream URI");
+    *req.uri_mut() = uri;
+    strip_hop_by_hop(req.headers_mut());
+    match client.request(req).await {
+        Ok(resp) => {
+            let (mut parts, body) = resp.into_parts();
+            strip_hop_by_hop(&mut parts.headers);
+            record(parts.status.as_u16());
+            Response::from_parts(parts, body.boxed())
+        }
+        Err(err) => {
+            record(StatusCode::BAD_GATEWAY.as_u16());
+            server::full(
+                StatusCode::BAD_GATEWAY,
+                "text/plain",
+                format!("test-support proxy: upstream error: {err}"),
+            )
+        }
+    }
+}

@@ -3,8 +3,10 @@
 # command-line tools the interop tests call (openssl), and the registries the registry tests
 # start (crates/test-support): the CNCF distribution registry (apt `docker-registry`) and
 # `ferro-oci-server` (crates.io, OCI referrers API) under target/test-tools.
-# Safe to run again: it skips what is there.
+# Safe to run again: it skips what is there. `--no-ferro` skips ferro-oci-server (the demo).
 set -euo pipefail
+with_ferro=1
+[ "${1:-}" = "--no-ferro" ] && with_ferro=0
 cd "$(dirname "$0")/.."
 
 SUDO=""
@@ -14,6 +16,7 @@ need_apt=()
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v /usr/bin/time >/dev/null 2>&1 || need_apt+=(time)
 [ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl ca-certificates)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> apt-get install ${need_apt[*]}" >&2
@@ -41,7 +44,7 @@ if command -v rustup >/dev/null 2>&1; then
 fi
 
 # ferro-oci-server: a registry with the OCI 1.1 referrers API (about 2 minutes to build).
-if [ ! -x target/test-tools/bin/ferro-oci-server ]; then
+if [ "$with_ferro" = 1 ] && [ ! -x target/test-tools/bin/ferro-oci-server ]; then
   echo "==> cargo install ferro-oci-server@1.0.0 (target/test-tools)" >&2
   cargo install ferro-oci-server@1.0.0 --locked --root target/test-tools
 fi

@@ -17,6 +17,7 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v /usr/bin/time >/dev/null 2>&1 || need_apt+=(time)
 [ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl ca-certificates)
+command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> apt-get install ${need_apt[*]}" >&2

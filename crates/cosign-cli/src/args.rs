@@ -73,26 +73,26 @@ pub enum Command {
     /// Sign the supplied blob, outputting the base64-encoded signature to stdout.
     #[command(
         name = "sign-blob",
-        after_help = "Examples:\n  cosign sign-blob --key <key path> --tlog-upload=false <blob>\n\n  # sign standard input (set COSIGN_PASSWORD: standard input carries the blob)\n  git rev-parse HEAD | COSIGN_PASSWORD=... cosign sign-blob --key cosign.key --tlog-upload=false -\n\n  # write a legacy bundle (signature and public key) next to the blob\n  cosign sign-blob --key cosign.key --tlog-upload=false --bundle file.bundle file\n\n  # write a Sigstore bundle v0.3 instead\n  cosign sign-blob --key cosign.key --tlog-upload=false --new-bundle-format --bundle file.sigstore.json file\n\nThe transparency log upload is not available in this build yet: pass --tlog-upload=false."
+        after_help = "Examples:\n  cosign sign-blob --key <key path> --tlog-upload=false <blob>\n\n  # sign standard input (set COSIGN_PASSWORD: standard input carries the blob)\n  git rev-parse HEAD | COSIGN_PASSWORD=... cosign sign-blob --key cosign.key --tlog-upload=false -\n\n  # write a legacy bundle (signature and public key) next to the blob\n  cosign sign-blob --key cosign.key --tlog-upload=false --bundle file.bundle file\n\n  # write a Sigstore bundle v0.3 instead\n  cosign sign-blob --key cosign.key --tlog-upload=false --new-bundle-format --bundle file.sigstore.json file\n\n  # record the signature in your own transparency log (tlog-server), and print its index\n  cosign sign-blob --key cosign.key --rekor-url http://127.0.0.1:3000 --bundle file.bundle file"
     )]
     SignBlob(SignBlobArgs),
     /// Verify a signature on the supplied blob.
     #[command(
         name = "verify-blob",
         long_about = "Verify a signature on the supplied blob input using the specified key reference.\nYou may specify either a key or a bundle. The blob may be a file, - for standard input, or\nsha256:<hex> (a digest) when the signature scheme signs a digest.",
-        after_help = "Examples:\n  # verify a signature with a public key (prints Verified OK on stderr)\n  cosign verify-blob --key cosign.pub --signature sig --insecure-ignore-tlog <blob>\n\n  # the signature may be given as base64 text instead of a file\n  cosign verify-blob --key cosign.pub --signature MEUCIQ... --insecure-ignore-tlog <blob>\n\n  # verify a bundle written by sign-blob --bundle (legacy or Sigstore v0.3: detected)\n  cosign verify-blob --key cosign.pub --bundle file.bundle --insecure-ignore-tlog <blob>\n\n  # verify by digest\n  cosign verify-blob --key cosign.pub --bundle file.sigstore.json --insecure-ignore-tlog sha256:<hex>\n\nTransparency log verification is not available in this build yet: pass --insecure-ignore-tlog."
+        after_help = "Examples:\n  # verify a signature with a public key (prints Verified OK on stderr)\n  cosign verify-blob --key cosign.pub --signature sig --insecure-ignore-tlog <blob>\n\n  # the signature may be given as base64 text instead of a file\n  cosign verify-blob --key cosign.pub --signature MEUCIQ... --insecure-ignore-tlog <blob>\n\n  # verify a bundle written by sign-blob --bundle (legacy or Sigstore v0.3: detected)\n  cosign verify-blob --key cosign.pub --bundle file.bundle --insecure-ignore-tlog <blob>\n\n  # verify by digest\n  cosign verify-blob --key cosign.pub --bundle file.sigstore.json --insecure-ignore-tlog sha256:<hex>\n\nThe transparency log entry is verified against the log key in --trusted-root FILE or\nSIGSTORE_REKOR_PUBLIC_KEY=FILE: offline from a bundle, else looked up at --rekor-url.\n--insecure-ignore-tlog skips it."
     )]
     VerifyBlob(VerifyBlobArgs),
     /// Sign the supplied container image.
     #[command(
         long_about = "Sign the supplied container image.\n\nThe signature is stored beside the image: in the legacy layout (a sha256-<hex>.sig tag\nholding one layer per signature) by default, or as a Sigstore bundle attached as an OCI 1.1\nreferrer with --new-bundle-format.",
-        after_help = "Examples:\n  # sign a container image with a local key pair file (by digest, as recommended)\n  cosign sign --key cosign.key --tlog-upload=false <IMAGE DIGEST>\n\n  # sign with extra annotations, checked later with verify -a\n  cosign sign --key cosign.key --tlog-upload=false -a tag=v1 -a team=infra <IMAGE DIGEST>\n\n  # sign every manifest of a multi-platform index too\n  cosign sign --key cosign.key --tlog-upload=false -r <IMAGE INDEX DIGEST>\n\n  # only print the signature, do not upload it\n  cosign sign --key cosign.key --tlog-upload=false --upload=false <IMAGE DIGEST>\n\n  # store a Sigstore bundle as an OCI 1.1 referrer instead of the .sig tag\n  cosign sign --key cosign.key --tlog-upload=false --new-bundle-format <IMAGE DIGEST>\n\nThe transparency log upload is not available in this build yet: pass --tlog-upload=false."
+        after_help = "Examples:\n  # sign a container image with a local key pair file (by digest, as recommended)\n  cosign sign --key cosign.key --tlog-upload=false <IMAGE DIGEST>\n\n  # sign with extra annotations, checked later with verify -a\n  cosign sign --key cosign.key --tlog-upload=false -a tag=v1 -a team=infra <IMAGE DIGEST>\n\n  # sign every manifest of a multi-platform index too\n  cosign sign --key cosign.key --tlog-upload=false -r <IMAGE INDEX DIGEST>\n\n  # only print the signature, do not upload it\n  cosign sign --key cosign.key --tlog-upload=false --upload=false <IMAGE DIGEST>\n\n  # store a Sigstore bundle as an OCI 1.1 referrer instead of the .sig tag\n  cosign sign --key cosign.key --tlog-upload=false --new-bundle-format <IMAGE DIGEST>\n\n  # record the signature in your own transparency log (tlog-server); the proof is stored\n  # with the signature\n  cosign sign --key cosign.key --rekor-url http://127.0.0.1:3000 <IMAGE DIGEST>"
     )]
     Sign(SignArgs),
     /// Verify a signature on the supplied container image
     #[command(
         long_about = "Verify signature and annotations on an image by checking the claims\nagainst the transparency log.\n\nBoth storage formats are found: the legacy .sig tag and Sigstore bundles attached as OCI 1.1\nreferrers (or their sha256-<hex> fallback tag). Exit codes: 10 no signatures, 11 image tag\nnot found, 12 no matching signature.",
-        after_help = "Examples:\n  # verify cosign claims and signing certificates on the image with a public key\n  cosign verify --key cosign.pub --insecure-ignore-tlog <IMAGE>\n\n  # additionally verify specified annotations\n  cosign verify --key cosign.pub --insecure-ignore-tlog -a key1=val1 -a key2=val2 <IMAGE>\n\n  # print the raw payloads instead of JSON\n  cosign verify --key cosign.pub --insecure-ignore-tlog -o text <IMAGE>\n\nTransparency log verification is not available in this build yet: pass --insecure-ignore-tlog."
+        after_help = "Examples:\n  # verify cosign claims and signing certificates on the image with a public key\n  cosign verify --key cosign.pub --insecure-ignore-tlog <IMAGE>\n\n  # additionally verify specified annotations\n  cosign verify --key cosign.pub --insecure-ignore-tlog -a key1=val1 -a key2=val2 <IMAGE>\n\n  # print the raw payloads instead of JSON\n  cosign verify --key cosign.pub --insecure-ignore-tlog -o text <IMAGE>\n\nThe transparency log entry is verified against the log key in --trusted-root FILE or\nSIGSTORE_REKOR_PUBLIC_KEY=FILE: offline from a bundle, else looked up at --rekor-url.\n--insecure-ignore-tlog skips it."
     )]
     Verify(VerifyArgs),
     /// Generates (unsigned) signature payloads from the supplied container image.
@@ -234,13 +234,8 @@ pub struct SigningKeyArgs {
 /// The transparency log group.
 #[derive(Debug, Args)]
 pub struct RekorArgs {
-    /// address of rekor STL server
-    #[arg(
-        long,
-        default_value = "https://rekor.sigstore.dev",
-        value_name = "URL",
-        hide = true
-    )]
+    /// address of rekor STL server (also COSIGN_REKOR_URL)
+    #[arg(long, default_value = "https://rekor.sigstore.dev", value_name = "URL")]
     pub rekor_url: String,
     /// whether or not to upload to the tlog
     #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
@@ -335,6 +330,9 @@ pub struct VerifyBlobArgs {
         hide = true
     )]
     pub rekor_url: String,
+    /// Path to a Sigstore TrustedRoot JSON file (its tlogs are the trusted transparency logs)
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
 }
 
 /// Registry access flags (every command that talks to a registry).
@@ -480,6 +478,14 @@ pub struct VerifyArgs {
         hide = true
     )]
     pub rekor_url: String,
+    /// Path to a Sigstore TrustedRoot JSON file (its tlogs are the trusted transparency logs)
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// only allow offline verification (a log entry must come with the signature)
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
+          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
+          hide = true)]
+    pub offline: bool,
     /// check referrers too (always on: both storage formats are searched)
     #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
           require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,

@@ -233,6 +233,8 @@ pub struct VerifyBlob<'a> {
     pub signature: &'a [u8],
     /// A digest the blob must have (e.g. a bundle's message digest), checked as well.
     pub expected_digest: Option<&'a Digest>,
+    /// A digest of the blob to compute in the same pass and return (e.g. for a log lookup).
+    pub want_digest: Option<HashAlgorithm>,
 }
 
 fn invalid_signature(input: &BlobInput) -> Error {
@@ -249,41 +251,56 @@ fn digest_mismatch(input: &BlobInput, expected: &Digest, actual: &Digest) -> Err
     ))
 }
 
-/// Verifies a blob signature in one pass over the input.
-pub fn verify_blob(req: &VerifyBlob<'_>) -> Result<(), Error> {
+/// Verifies a blob signature in one pass over the input: every digest needed (the schemes'
+/// prehashes, the expected digest, the wanted digest) is computed once from the same bytes.
+/// Returns the wanted digest.
+pub fn verify_blob(req: &VerifyBlob<'_>) -> Result<Option<Digest>, Error> {
     if let BlobInput::Digest(given) = req.input {
-        return verify_digest_only(req, given);
+        verify_digest_only(req, given)?;
+        return match req.want_digest {
+            None => Ok(None),
+            Some(alg) if alg == given.algorithm() => Ok(Some(given.clone())),
+            Some(alg) => Err(Error::Usage(format!(
+                "a {alg} digest of {given} is needed, but only the {} digest was given",
+                given.algorithm()
+            ))),
+        };
     }
-    let mut verifiers = Vec::new();
-    for scheme in req.schemes {
-        // A signature malformed for one scheme may still be valid for another.
-        if let Ok(v) = req.key.stream_verifier(*scheme, req.signature) {
-            verifiers.push(v);
-        }
+    let mut algs: Vec<HashAlgorithm> = req.schemes.iter().filter_map(|s| s.prehash()).collect();
+    algs.extend(req.expected_digest.map(Digest::algorithm));
+    algs.extend(req.want_digest);
+    let mut hashers = MultiHasher::new(&algs);
+    // Pure Ed25519 hashes R || A || message itself: it needs its own streaming verifier.
+    let mut pure = None;
+    if req.schemes.contains(&SignatureScheme::Ed25519) {
+        pure = req
+            .key
+            .stream_verifier(SignatureScheme::Ed25519, req.signature)
+            .ok();
     }
-    let expected_alg: Vec<HashAlgorithm> = req
-        .expected_digest
-        .map(Digest::algorithm)
-        .into_iter()
-        .collect();
-    let mut hashers = MultiHasher::new(&expected_alg);
     one_pass(req.input, &mut |chunk| {
         hashers.update(chunk);
-        for v in &mut verifiers {
+        if let Some(v) = pure.as_mut() {
             v.update(chunk);
         }
     })?;
+    let digests = hashers.finish();
     if let Some(expected) = req.expected_digest {
-        let actual = pick(&hashers.finish(), expected.algorithm())?;
+        let actual = pick(&digests, expected.algorithm())?;
         if &actual != expected {
             return Err(digest_mismatch(req.input, expected, &actual));
         }
     }
-    if verifiers.into_iter().any(|v| v.finish().is_ok()) {
-        Ok(())
-    } else {
-        Err(invalid_signature(req.input))
+    let prehashed_ok = req.schemes.iter().any(|s| {
+        s.prehash().is_some_and(|alg| {
+            pick(&digests, alg).is_ok_and(|d| req.key.verify_digest(*s, &d, req.signature).is_ok())
+        })
+    });
+    let pure_ok = !prehashed_ok && pure.is_some_and(|v| v.finish().is_ok());
+    if !(prehashed_ok || pure_ok) {
+        return Err(invalid_signature(req.input));
     }
+    req.want_digest.map(|alg| pick(&digests, alg)).transpose()
 }
 
 fn verify_digest_only(req: &VerifyBlob<'_>, given: &Digest) -> Result<(), Error> {

@@ -85,6 +85,15 @@ pub enum Error {
         #[source]
         source: Box<cosign_oci::OciError>,
     },
+    /// A transparency log operation failed.
+    #[error("{context}: {source}")]
+    Tlog {
+        /// What was being done.
+        context: String,
+        /// The log client's error.
+        #[source]
+        source: Box<cosign_tlog::TlogError>,
+    },
     /// The image (tag or digest) does not exist (exit code 11 for verify).
     #[error("image tag not found: {0}")]
     ImageNotFound(String),

@@ -12,5 +12,6 @@ pub mod fsutil;
 pub mod image;
 pub mod keys;
 pub mod time;
+pub mod tlog;
 
 pub use error::Error;

@@ -21,6 +21,7 @@
 //! - [`push_image`]: pushes a small deterministic image or index (OCI or Docker media types).
 //! - [`RegistryClient`]: plain distribution-API calls, to set up or inspect registry state.
 //! - [`TestCa`]: CA and leaf certificates for TLS tests.
+//! - [`TlogServer`]: our Rekor-compatible `tlog-server`, started per test.
 //!
 //! Both registry binaries come from `scripts/install-test-deps.sh`. Every process is killed and
 //! every temp dir removed when its owner is dropped. All servers listen on `127.0.0.1` only.
@@ -44,6 +45,7 @@ mod proxy;
 mod registry;
 mod rt;
 mod server;
+mod tlog;
 mod token;
 
 pub use ca::TestCa;
@@ -56,3 +58,4 @@ pub use registry::{
     Auth, BASIC_REALM, DISTRIBUTION_BIN, LoggedRequest, Registry, RegistryConfig, TOKEN_ISSUER,
     TOKEN_SERVICE,
 };
+pub use tlog::{TlogServer, tlog_server_bin, workspace_bin};

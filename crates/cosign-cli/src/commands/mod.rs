@@ -8,6 +8,7 @@ mod keys;
 mod registry;
 mod sign;
 mod sign_blob;
+mod tlog;
 mod verify;
 mod verify_blob;
 mod version;

@@ -9,13 +9,9 @@ use cosign::image::sign::{DEFAULT_CONCURRENCY, SignOptions, sign_images};
 use super::Ctx;
 use super::keys::load_signing_key;
 use super::registry::{self, StderrReporter};
-use super::sign_blob::TLOG_UPLOAD_UNAVAILABLE;
 use crate::args::SignArgs;
 
 pub fn run(args: &SignArgs, ctx: &Ctx<'_>) -> Result<()> {
-    if args.rekor.tlog_upload && args.upload {
-        bail!(TLOG_UPLOAD_UNAVAILABLE);
-    }
     if args.key.sk {
         bail!("hardware security keys (--sk) are not supported by this build");
     }
@@ -56,6 +52,12 @@ pub fn run(args: &SignArgs, ctx: &Ctx<'_>) -> Result<()> {
         bail!("public key in certificate does not match that in the signing key");
     }
     let reg = registry::client(&args.registry, ctx.timeout)?;
+    let tlog = super::tlog::upload(
+        ctx,
+        args.rekor.tlog_upload,
+        &args.rekor.rekor_url,
+        args.key.yes,
+    )?;
     let opts = SignOptions {
         annotations,
         upload: args.upload,
@@ -66,6 +68,7 @@ pub fn run(args: &SignArgs, ctx: &Ctx<'_>) -> Result<()> {
         storage: registry::storage(&args.registry)?,
         certificate,
         concurrency: DEFAULT_CONCURRENCY,
+        tlog,
     };
     let signed = ctx
         .block_on(async { Ok(sign_images(&reg, &key, &images, &opts, &StderrReporter).await?) })?;

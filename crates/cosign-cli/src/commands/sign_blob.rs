@@ -20,13 +20,7 @@ use super::Ctx;
 use super::keys::load_signing_key;
 use crate::args::SignBlobArgs;
 
-/// What the transparency-log refusal says; nothing is signed or written before it.
-pub const TLOG_UPLOAD_UNAVAILABLE: &str = "uploading to the transparency log is not supported by this build yet: pass --tlog-upload=false to sign without it (nothing was signed)";
-
 pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
-    if args.rekor.tlog_upload {
-        bail!(TLOG_UPLOAD_UNAVAILABLE);
-    }
     if args.key.sk {
         bail!("hardware security keys (--sk) are not supported by this build");
     }
@@ -87,6 +81,12 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
     let stdin_busy = inputs
         .contains(&BlobInput::Stdin)
         .then_some("the blob to sign");
+    let tlog = super::tlog::upload(
+        ctx,
+        args.rekor.tlog_upload,
+        &args.rekor.rekor_url,
+        args.key.yes,
+    )?;
 
     let mut loaded: Option<PrivateKey> = None;
     for input in &inputs {
@@ -106,10 +106,34 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
                 k
             }
         };
-        // Without a transparency log, Ed25519 keys sign the message itself (pure Ed25519).
-        let scheme = key.key_type().default_scheme(false);
+        // Without a transparency log, Ed25519 keys sign the message itself (pure Ed25519); with
+        // one, Ed25519ph, since the log records a digest.
+        let scheme = key.key_type().default_scheme(tlog.is_some());
         let digest_alg = scheme.prehash().unwrap_or(HashAlgorithm::Sha512);
         let signed = sign_blob(&key, scheme, input, digest_alg)?;
+        let entry = match &tlog {
+            Some(up) => {
+                let pem = certificate
+                    .as_ref()
+                    .map_or_else(|| key.public_key().to_pem(), |c| c.pem.clone());
+                let entry = ctx.block_on(async {
+                    Ok(cosign::tlog::upload_hashedrekord(
+                        up,
+                        &signed.digest,
+                        &signed.signature,
+                        &key.public_key(),
+                        pem.as_bytes(),
+                    )
+                    .await?)
+                })?;
+                ctx.printer.info(&format!(
+                    "tlog entry created with index: {}",
+                    entry.log_index
+                ));
+                Some(entry)
+            }
+            None => None,
+        };
         write_outputs(
             args,
             ctx,
@@ -117,6 +141,7 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
             certificate.as_ref(),
             &signed,
             output_signature.as_ref(),
+            entry.as_ref(),
         )?;
         loaded = Some(key);
     }
@@ -130,17 +155,18 @@ fn write_outputs(
     certificate: Option<&Certificate>,
     signed: &SignedBlob,
     output_signature: Option<&PathBuf>,
+    entry: Option<&cosign_tlog::LogEntry>,
 ) -> Result<()> {
     let sig_b64 = STANDARD.encode(&signed.signature);
     if let Some(path) = &args.bundle {
         let bytes = if args.new_bundle_format {
-            new_bundle(key, certificate, signed)
+            new_bundle(key, certificate, signed, entry)?
         } else {
             let cert_pem = certificate.map_or_else(|| key.public_key().to_pem(), |c| c.pem.clone());
             LocalSignedPayload {
                 base64_signature: sig_b64.clone(),
                 cert: Some(STANDARD.encode(cert_pem.as_bytes())),
-                rekor_bundle: None,
+                rekor_bundle: entry.map(cosign_tlog::LogEntry::to_legacy_bundle),
             }
             .to_json()
         };
@@ -190,7 +216,16 @@ fn write_outputs(
 }
 
 /// A Sigstore bundle v0.3 with a message signature and a public-key hint (or the certificate).
-fn new_bundle(key: &PrivateKey, certificate: Option<&Certificate>, signed: &SignedBlob) -> Vec<u8> {
+fn new_bundle(
+    key: &PrivateKey,
+    certificate: Option<&Certificate>,
+    signed: &SignedBlob,
+    entry: Option<&cosign_tlog::LogEntry>,
+) -> Result<Vec<u8>> {
+    let tlog_entries = match entry {
+        Some(e) => vec![e.to_bundle_entry()?],
+        None => Vec::new(),
+    };
     let material = match certificate {
         Some(cert) => VerificationMaterialContent::Certificate(X509Certificate {
             raw_bytes: cert.der.clone(),
@@ -199,11 +234,11 @@ fn new_bundle(key: &PrivateKey, certificate: Option<&Certificate>, signed: &Sign
             hint: STANDARD.encode(key.public_key().hint()),
         }),
     };
-    Bundle {
+    Ok(Bundle {
         media_type: BUNDLE_V03_MEDIA_TYPE.to_owned(),
         verification_material: VerificationMaterial {
             content: material,
-            tlog_entries: Vec::new(),
+            tlog_entries,
             timestamp_verification_data: None,
         },
         content: BundleContent::MessageSignature(MessageSignature {
@@ -214,5 +249,5 @@ fn new_bundle(key: &PrivateKey, certificate: Option<&Certificate>, signed: &Sign
             signature: signed.signature.clone(),
         }),
     }
-    .to_json()
+    .to_json())
 }

@@ -7,7 +7,6 @@ use cosign_kms::KeyRef;
 use futures_util::stream::{self, StreamExt};
 
 use super::registry;
-use super::verify_blob::TLOG_VERIFY_UNAVAILABLE;
 use super::{Ctx, env_lookup};
 use crate::args::VerifyArgs;
 use crate::exit::VerifyFailure;
@@ -27,9 +26,12 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
             "keyless verification (--certificate-identity, Fulcio roots) is not supported by this build yet: pass --key"
         );
     };
-    if !args.insecure_ignore_tlog && !args.private_infrastructure {
-        bail!(TLOG_VERIFY_UNAVAILABLE);
-    }
+    let tlog = super::tlog::verify(
+        args.insecure_ignore_tlog || args.private_infrastructure,
+        &args.rekor_url,
+        args.trusted_root.as_deref(),
+        args.offline,
+    )?;
     if args.insecure_ignore_tlog {
         ctx.printer.warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
     }
@@ -46,6 +48,7 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
         annotations,
         check_claims: args.check_claims,
         storage: registry::storage(&args.registry)?,
+        tlog,
     };
     let results: Vec<Result<ImageVerification, cosign::Error>> = ctx.block_on(async {
         Ok(stream::iter(&images)
@@ -56,7 +59,28 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
     })?;
     for (image, result) in images.iter().zip(results) {
         let verified = result.map_err(VerifyFailure)?;
-        print_header(ctx, &image.to_string(), args, !opts.annotations.is_empty());
+        let outcomes: Vec<_> = verified
+            .signatures
+            .iter()
+            .filter_map(|s| s.tlog.as_ref())
+            .collect();
+        if outcomes.iter().any(|o| o.entry.inactive_key) {
+            ctx.printer.info(super::tlog::INACTIVE_KEY_INFO);
+        }
+        let log = if opts.tlog.is_none() || outcomes.is_empty() {
+            LogCheck::None
+        } else if outcomes.iter().all(|o| o.offline) {
+            LogCheck::Offline
+        } else {
+            LogCheck::Online
+        };
+        print_header(
+            ctx,
+            &image.to_string(),
+            args,
+            !opts.annotations.is_empty(),
+            log,
+        );
         if args.output == "text" {
             for s in &verified.signatures {
                 ctx.printer.out_line(&String::from_utf8_lossy(&s.payload))?;
@@ -72,7 +96,14 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
     Ok(())
 }
 
-fn print_header(ctx: &Ctx<'_>, image: &str, args: &VerifyArgs, annotations: bool) {
+/// How the signatures' log entries were checked.
+enum LogCheck {
+    None,
+    Offline,
+    Online,
+}
+
+fn print_header(ctx: &Ctx<'_>, image: &str, args: &VerifyArgs, annotations: bool, log: LogCheck) {
     let p = ctx.printer;
     p.info(&format!("\nVerification for {image} --"));
     p.info("The following checks were performed on each of these signatures:");
@@ -81,6 +112,16 @@ fn print_header(ctx: &Ctx<'_>, image: &str, args: &VerifyArgs, annotations: bool
             p.info("  - The specified annotations were verified.");
         }
         p.info("  - The cosign claims were validated");
+    }
+    match log {
+        LogCheck::None => {}
+        LogCheck::Offline => {
+            p.info("  - Existence of the claims in the transparency log was verified offline");
+        }
+        LogCheck::Online => {
+            p.info("  - The claims were present in the transparency log");
+            p.info("  - The signatures were integrated into the transparency log when the certificate was valid");
+        }
     }
     p.info("  - The signatures were verified against the specified public key");
 }

@@ -17,9 +17,6 @@ use cosign_types::{Digest, HashAlgorithm};
 use super::{Ctx, env_lookup};
 use crate::args::VerifyBlobArgs;
 
-/// What the transparency-log refusal says.
-pub const TLOG_VERIFY_UNAVAILABLE: &str = "verifying the transparency log entry is not supported by this build yet: pass --insecure-ignore-tlog to verify the signature alone";
-
 /// Largest bundle or signature file read.
 const BUNDLE_LIMIT: u64 = 16 << 20;
 
@@ -27,6 +24,8 @@ const BUNDLE_LIMIT: u64 = 16 << 20;
 struct SignatureMaterial {
     signature: Vec<u8>,
     expected_digest: Option<Digest>,
+    /// The log entry the bundle carries.
+    entry: Option<cosign_tlog::LogEntry>,
 }
 
 pub fn run(args: &VerifyBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
@@ -49,9 +48,12 @@ pub fn run(args: &VerifyBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
     if args.signature.is_none() && args.bundle.is_none() {
         bail!("provide the signature with --signature or a bundle with --bundle");
     }
-    if !args.insecure_ignore_tlog && !args.private_infrastructure {
-        bail!(TLOG_VERIFY_UNAVAILABLE);
-    }
+    let tlog = super::tlog::verify(
+        args.insecure_ignore_tlog || args.private_infrastructure,
+        &args.rekor_url,
+        args.trusted_root.as_deref(),
+        args.offline,
+    )?;
     if args.insecure_ignore_tlog {
         ctx.printer.warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob.");
     }
@@ -68,6 +70,7 @@ pub fn run(args: &VerifyBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
         None => SignatureMaterial {
             signature: Vec::new(),
             expected_digest: None,
+            entry: None,
         },
     };
     if let Some(sig_arg) = &args.signature {
@@ -83,13 +86,53 @@ pub fn run(args: &VerifyBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
         KeyType::Ed25519 => vec![SignatureScheme::Ed25519, SignatureScheme::Ed25519ph],
         other => vec![other.default_scheme(false)],
     };
-    verify_blob(&VerifyBlob {
+    // The log records a digest: the body says which; without a bundle, the key's scheme does.
+    let log_alg = tlog.as_ref().map(|_| {
+        material
+            .entry
+            .as_ref()
+            .and_then(|e| cosign_tlog::entry::Body::parse(&e.body).ok())
+            .and_then(|b| match b {
+                cosign_tlog::entry::Body::HashedRekord { digest, .. }
+                | cosign_tlog::entry::Body::Rekord { digest, .. } => Some(digest.algorithm()),
+                _ => None,
+            })
+            .unwrap_or_else(|| {
+                schemes
+                    .last()
+                    .and_then(|s| s.prehash())
+                    .unwrap_or(HashAlgorithm::Sha256)
+            })
+    });
+    let digest = verify_blob(&VerifyBlob {
         key: &key,
         schemes: &schemes,
         input: &input,
         signature: &material.signature,
         expected_digest: material.expected_digest.as_ref(),
+        want_digest: log_alg,
     })?;
+    if let (Some(tv), Some(digest)) = (&tlog, &digest) {
+        let expected = cosign_tlog::Expected {
+            artifact_digest: Some(digest),
+            signature: Some(&material.signature),
+            verifier: Some(&key),
+            verifier_cert_der: None,
+            envelope: None,
+        };
+        let outcome = ctx.block_on(async {
+            Ok(cosign::tlog::verify_signature_entry(
+                tv,
+                material.entry.as_ref(),
+                Some(digest),
+                &expected,
+            )
+            .await?)
+        })?;
+        if outcome.entry.inactive_key {
+            ctx.printer.info(super::tlog::INACTIVE_KEY_INFO);
+        }
+    }
     ctx.printer.info("Verified OK");
     Ok(())
 }
@@ -168,9 +211,16 @@ fn read_legacy_bundle(data: &[u8], name: &str, key: &PublicKey) -> Result<Signat
             );
         }
     }
+    let entry = bundle
+        .rekor_bundle
+        .as_ref()
+        .map(cosign_tlog::LogEntry::from_legacy_bundle)
+        .transpose()
+        .with_context(|| format!("bundle {name}: reading rekorBundle"))?;
     Ok(SignatureMaterial {
         signature,
         expected_digest: None,
+        entry,
     })
 }
 
@@ -206,8 +256,14 @@ fn read_sigstore_bundle(data: &[u8], name: &str) -> Result<SignatureMaterial> {
         }
         None => None,
     };
+    let entry = bundle
+        .verification_material
+        .tlog_entries
+        .first()
+        .map(cosign_tlog::LogEntry::from_bundle_entry);
     Ok(SignatureMaterial {
         signature: ms.signature.clone(),
         expected_digest,
+        entry,
     })
 }

@@ -526,10 +526,12 @@ fn output_files_and_raw_signatures() {
 }
 
 #[test]
-fn tlog_is_refused_until_it_exists() {
+fn public_log_needs_consent_and_verification_needs_a_log_key() {
     let s = Scratch::new();
     s.keypair("cosign", "pw");
     s.write("f", "data");
+    // Recording in the public-good log shows cosign's notice and asks first; declined (empty
+    // stdin), nothing is signed or printed.
     let run = s
         .run(
             &["sign-blob", "--key", "cosign.key", "f"],
@@ -538,8 +540,17 @@ fn tlog_is_refused_until_it_exists() {
         )
         .fails();
     assert!(run.stdout.is_empty());
-    assert!(run.stderr.contains("--tlog-upload=false"), "{}", run.stderr);
-    assert!(!run.stderr.contains("Using payload"));
+    assert!(
+        run.stderr
+            .contains("The sigstore service, hosted by sigstore a Series of LF Projects, LLC"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("user declined the prompt"),
+        "{}",
+        run.stderr
+    );
     let sig = s
         .run(
             &["sign-blob", "--key", "cosign.key", NO_TLOG, "f"],
@@ -548,6 +559,7 @@ fn tlog_is_refused_until_it_exists() {
         )
         .ok()
         .stdout_text();
+    // Verifying the log needs a trusted log key; without one it is an error, never a pass.
     let run = s
         .run(
             &[

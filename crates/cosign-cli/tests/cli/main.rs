@@ -13,3 +13,4 @@ mod images;
 mod interop;
 mod keys;
 mod surface;
+mod tlog;

@@ -8,8 +8,9 @@ use base64::engine::general_purpose::STANDARD;
 use cosign_crypto::{PrivateKey, SignatureScheme};
 use cosign_oci::{ImageRef, Reference, Registry};
 use cosign_types::annotations::{
-    BUNDLE_CONTENT_ANNOTATION, BUNDLE_CONTENT_DSSE, BUNDLE_PREDICATE_TYPE_ANNOTATION,
-    CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, CREATED_ANNOTATION, SIGNATURE_ANNOTATION,
+    BUNDLE_ANNOTATION, BUNDLE_CONTENT_ANNOTATION, BUNDLE_CONTENT_DSSE,
+    BUNDLE_PREDICATE_TYPE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, CREATED_ANNOTATION,
+    SIGNATURE_ANNOTATION,
 };
 use cosign_types::bundle::{
     BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent, PublicKeyIdentifier, VerificationMaterial,
@@ -57,6 +58,8 @@ pub struct SignOptions {
     pub certificate: Option<Certificate>,
     /// Images signed at once.
     pub concurrency: usize,
+    /// Record signatures in this transparency log (None: `--tlog-upload=false`).
+    pub tlog: Option<crate::tlog::TlogUpload>,
 }
 
 /// One signed image.
@@ -74,9 +77,15 @@ pub struct SignedImage {
     pub written: bool,
 }
 
-fn scheme_for(key: &PrivateKey) -> SignatureScheme {
-    // No transparency log: Ed25519 keys sign pure Ed25519, as for blobs.
-    key.key_type().default_scheme(false)
+/// Ed25519 keys sign pure Ed25519 without a log and Ed25519ph with one (hashedrekord records
+/// a digest), as cosign does.
+fn scheme_for(key: &PrivateKey, tlog: bool) -> SignatureScheme {
+    key.key_type().default_scheme(tlog)
+}
+
+/// The PEM the log records as the verifier: the certificate when there is one, else the key.
+fn verifier_pem(key: &PrivateKey, certificate: Option<&Certificate>) -> String {
+    certificate.map_or_else(|| key.public_key().to_pem(), |c| c.pem.clone())
 }
 
 /// Resolves every image (and, with `recursive`, the manifests of indexes) to digests.
@@ -162,10 +171,30 @@ async fn sign_one(
         Some(p) => p.clone(),
         None => simple_signing_payload(&repo_name, &target.digest, Some(&opts.annotations)),
     };
-    let scheme = scheme_for(key);
+    let scheme = scheme_for(key, opts.tlog.is_some());
     let signature = key
         .sign_message(scheme, &payload)
         .map_err(|e| Error::crypto(format!("signing {}", target.digest_ref), e))?;
+    let mut rekor_bundle = None;
+    if let Some(tl) = &opts.tlog {
+        let digest =
+            cosign_crypto::hash(scheme.prehash().unwrap_or(HashAlgorithm::Sha256), &payload);
+        let pem = verifier_pem(key, opts.certificate.as_ref());
+        let entry = crate::tlog::upload_hashedrekord(
+            tl,
+            &digest,
+            &signature,
+            &key.public_key(),
+            pem.as_bytes(),
+        )
+        .await?;
+        reporter.info(&format!(
+            "tlog entry created with index: {}",
+            entry.log_index
+        ));
+        rekor_bundle =
+            Some(String::from_utf8_lossy(&entry.to_legacy_bundle().to_json()).into_owned());
+    }
     let mut signed = SignedImage {
         subject: target.digest_ref.clone(),
         payload,
@@ -178,6 +207,9 @@ async fn sign_one(
     }
     let sig_b64 = STANDARD.encode(&signed.signature);
     let mut annotations = BTreeMap::from([(SIGNATURE_ANNOTATION.to_owned(), sig_b64)]);
+    if let Some(b) = rekor_bundle {
+        annotations.insert(BUNDLE_ANNOTATION.to_owned(), b);
+    }
     if let Some(cert) = &opts.certificate {
         annotations.insert(CERTIFICATE_ANNOTATION.to_owned(), cert.pem.clone());
         annotations.insert(CHAIN_ANNOTATION.to_owned(), String::new());
@@ -214,7 +246,7 @@ async fn sign_one(
 fn same_except_signature(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> bool {
     let strip = |m: &BTreeMap<String, String>| -> BTreeMap<String, String> {
         m.iter()
-            .filter(|(k, _)| k.as_str() != SIGNATURE_ANNOTATION)
+            .filter(|(k, _)| k.as_str() != SIGNATURE_ANNOTATION && k.as_str() != BUNDLE_ANNOTATION)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     };
@@ -334,11 +366,39 @@ async fn sign_bundle(
     reporter: &dyn Reporter,
 ) -> Result<SignedImage, Error> {
     let statement = sign_statement(&target.digest, &opts.annotations);
-    let scheme = scheme_for(key);
+    let scheme = scheme_for(key, opts.tlog.is_some());
     let pae = cosign_types::pae(IN_TOTO_PAYLOAD_TYPE, &statement);
     let signature = key
         .sign_message(scheme, &pae)
         .map_err(|e| Error::crypto(format!("signing {}", target.digest_ref), e))?;
+    let envelope = Envelope {
+        payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
+        payload: statement.clone(),
+        signatures: vec![EnvelopeSignature {
+            keyid: String::new(),
+            sig: signature.clone(),
+        }],
+    };
+    let mut tlog_entries = Vec::new();
+    if let Some(tl) = &opts.tlog {
+        let pem = verifier_pem(key, opts.certificate.as_ref());
+        let entry = crate::tlog::upload_dsse(
+            tl,
+            &envelope.to_json(),
+            &signature,
+            &key.public_key(),
+            pem.as_bytes(),
+        )
+        .await?;
+        reporter.info(&format!(
+            "tlog entry created with index: {}",
+            entry.log_index
+        ));
+        tlog_entries.push(entry.to_bundle_entry().map_err(|e| Error::Tlog {
+            context: "recording the log entry in the bundle".into(),
+            source: Box::new(e),
+        })?);
+    }
     let material = match &opts.certificate {
         Some(c) => VerificationMaterialContent::Certificate(X509Certificate {
             raw_bytes: c.der.clone(),
@@ -351,17 +411,10 @@ async fn sign_bundle(
         media_type: BUNDLE_V03_MEDIA_TYPE.to_owned(),
         verification_material: VerificationMaterial {
             content: material,
-            tlog_entries: Vec::new(),
+            tlog_entries,
             timestamp_verification_data: None,
         },
-        content: BundleContent::DsseEnvelope(Envelope {
-            payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
-            payload: statement.clone(),
-            signatures: vec![EnvelopeSignature {
-                keyid: String::new(),
-                sig: signature.clone(),
-            }],
-        }),
+        content: BundleContent::DsseEnvelope(envelope),
     }
     .to_json();
     let mut signed = SignedImage {

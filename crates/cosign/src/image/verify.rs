@@ -30,6 +30,8 @@ pub struct VerifyOptions {
     pub check_claims: bool,
     /// Where attachments live.
     pub storage: Storage,
+    /// Transparency log verification (None: `--insecure-ignore-tlog`).
+    pub tlog: Option<crate::tlog::TlogVerify>,
 }
 
 /// A signature that verified, in the form `cosign verify` prints.
@@ -39,6 +41,17 @@ pub struct VerifiedSignature {
     pub payload: Vec<u8>,
     /// The simple-signing object printed by `-o json`.
     pub json: Value,
+    /// The log entry that proved the signature was recorded (None when the log was skipped).
+    pub tlog: Option<crate::tlog::TlogOutcome>,
+}
+
+/// What the log check of a signature needs, gathered by the synchronous checks.
+struct Pending {
+    verified: VerifiedSignature,
+    signature: Vec<u8>,
+    bundled: Option<cosign_tlog::LogEntry>,
+    /// The envelope as logged (DSSE bundles).
+    envelope: Option<Vec<u8>>,
 }
 
 /// The outcome of verifying one image.
@@ -75,7 +88,7 @@ pub async fn verify_image(
     let repo = image.repository();
     let mut errors: Vec<String> = Vec::new();
     let mut found_any = false;
-    let mut verified = Vec::new();
+    let mut pending = Vec::new();
 
     if let Some(entries) = legacy_entries(
         reg,
@@ -94,20 +107,23 @@ pub async fn verify_image(
                 &resolved.digest,
                 opts,
             ) {
-                Ok(v) => verified.push(v),
+                Ok(p) => pending.push(p),
                 Err(msg) => errors.push(msg),
             }
         }
     }
+    let mut verified = check_log(opts, pending, &mut errors).await;
     if verified.is_empty() {
         let bundles = referrer_bundles(reg, &opts.storage, repo, &resolved.digest).await?;
         found_any |= !bundles.is_empty();
+        let mut pending = Vec::new();
         for b in &bundles {
             match check_bundle(b, &resolved.digest, &repo.name(), opts) {
-                Ok(v) => verified.push(v),
+                Ok(p) => pending.push(p),
                 Err(msg) => errors.push(msg),
             }
         }
+        verified = check_log(opts, pending, &mut errors).await;
     }
     if verified.is_empty() {
         if !found_any {
@@ -120,6 +136,83 @@ pub async fn verify_image(
         digest_ref: resolved.digest_ref,
         signatures: verified,
     })
+}
+
+/// Checks each signature's transparency log entry (unless the log is skipped).
+async fn check_log(
+    opts: &VerifyOptions,
+    pending: Vec<Pending>,
+    errors: &mut Vec<String>,
+) -> Vec<VerifiedSignature> {
+    let Some(tv) = &opts.tlog else {
+        return pending.into_iter().map(|p| p.verified).collect();
+    };
+    let mut out = Vec::new();
+    for mut p in pending {
+        let result = match &p.envelope {
+            Some(envelope) => {
+                let expected = cosign_tlog::Expected {
+                    artifact_digest: None,
+                    signature: Some(&p.signature),
+                    verifier: Some(&opts.key),
+                    verifier_cert_der: None,
+                    envelope: Some(envelope),
+                };
+                match &p.bundled {
+                    Some(entry) => {
+                        crate::tlog::verify_signature_entry(tv, Some(entry), None, &expected).await
+                    }
+                    None => Err(Error::Verification(
+                        "the bundle has no transparency log entry".into(),
+                    )),
+                }
+            }
+            None => {
+                let alg = p
+                    .bundled
+                    .as_ref()
+                    .and_then(|e| cosign_tlog::entry::Body::parse(&e.body).ok())
+                    .map(|b| body_hash_algorithm(&b))
+                    .unwrap_or_else(|| {
+                        schemes_for(&opts.key)
+                            .last()
+                            .and_then(|s| s.prehash())
+                            .unwrap_or(cosign_types::HashAlgorithm::Sha256)
+                    });
+                let digest = cosign_crypto::hash(alg, &p.verified.payload);
+                let expected = cosign_tlog::Expected {
+                    artifact_digest: Some(&digest),
+                    signature: Some(&p.signature),
+                    verifier: Some(&opts.key),
+                    verifier_cert_der: None,
+                    envelope: None,
+                };
+                crate::tlog::verify_signature_entry(
+                    tv,
+                    p.bundled.as_ref(),
+                    Some(&digest),
+                    &expected,
+                )
+                .await
+            }
+        };
+        match result {
+            Ok(outcome) => {
+                p.verified.tlog = Some(outcome);
+                out.push(p.verified);
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    out
+}
+
+fn body_hash_algorithm(body: &cosign_tlog::entry::Body) -> cosign_types::HashAlgorithm {
+    use cosign_tlog::entry::Body;
+    match body {
+        Body::HashedRekord { digest, .. } | Body::Rekord { digest, .. } => digest.algorithm(),
+        _ => cosign_types::HashAlgorithm::Sha256,
+    }
 }
 
 fn check_annotations(
@@ -142,7 +235,7 @@ fn check_legacy(
     payload: &[u8],
     digest: &Digest,
     opts: &VerifyOptions,
-) -> Result<VerifiedSignature, String> {
+) -> Result<Pending, String> {
     let sig_b64 = annotations
         .get(SIGNATURE_ANNOTATION)
         .ok_or("signature layer has no signature annotation")?;
@@ -177,20 +270,36 @@ fn check_legacy(
             &opts.annotations,
         )?;
     }
-    if let Some(b) = annotations.get(BUNDLE_ANNOTATION)
-        && let Ok(bundle) = serde_json::from_str::<Value>(b)
-        && let Some(opt) = json.get_mut("optional")
-    {
-        if opt.is_null() {
-            *opt = Value::Object(Map::new());
+    let mut bundled = None;
+    if let Some(b) = annotations.get(BUNDLE_ANNOTATION) {
+        if opts.tlog.is_some() {
+            let rb = cosign_types::RekorBundle::from_json(b.as_bytes()).map_err(|e| {
+                format!("the signature's transparency log bundle is malformed: {e}")
+            })?;
+            bundled = Some(cosign_tlog::LogEntry::from_legacy_bundle(&rb).map_err(|e| {
+                format!("the signature's transparency log bundle is malformed: {e}")
+            })?);
         }
-        if let Some(m) = opt.as_object_mut() {
-            m.insert("Bundle".into(), bundle);
+        if let Ok(bundle) = serde_json::from_str::<Value>(b)
+            && let Some(opt) = json.get_mut("optional")
+        {
+            if opt.is_null() {
+                *opt = Value::Object(Map::new());
+            }
+            if let Some(m) = opt.as_object_mut() {
+                m.insert("Bundle".into(), bundle);
+            }
         }
     }
-    Ok(VerifiedSignature {
-        payload: payload.to_vec(),
-        json,
+    Ok(Pending {
+        verified: VerifiedSignature {
+            payload: payload.to_vec(),
+            json,
+            tlog: None,
+        },
+        signature: sig,
+        bundled,
+        envelope: None,
     })
 }
 
@@ -215,7 +324,7 @@ fn check_bundle(
     digest: &Digest,
     repo_name: &str,
     opts: &VerifyOptions,
-) -> Result<VerifiedSignature, String> {
+) -> Result<Pending, String> {
     let name = &rb.manifest_digest;
     match &rb.bundle.verification_material.content {
         VerificationMaterialContent::PublicKey(_) => {}
@@ -237,15 +346,16 @@ fn check_bundle(
         ));
     }
     let pae = env.pae();
-    if !env
+    let Some(good) = env
         .signatures
         .iter()
-        .any(|s| verifies(&opts.key, &pae, &s.sig))
-    {
+        .find(|s| verifies(&opts.key, &pae, &s.sig))
+    else {
         return Err(format!(
             "bundle {name}: invalid signature over the DSSE envelope"
         ));
-    }
+    };
+    let signature = good.sig.clone();
     let statement: Value = serde_json::from_slice(&env.payload)
         .map_err(|e| format!("bundle {name}: the statement is not JSON: {e}"))?;
     let predicate_type = statement
@@ -285,8 +395,20 @@ fn check_bundle(
         .and_then(Value::as_str)
         .map(|h| format!("sha256:{h}"))
         .unwrap_or_default();
-    Ok(VerifiedSignature {
-        payload: env.payload.clone(),
-        json: simple_signing_json(repo_name, &subject_digest, predicate_type, annotations),
+    let bundled = rb
+        .bundle
+        .verification_material
+        .tlog_entries
+        .first()
+        .map(cosign_tlog::LogEntry::from_bundle_entry);
+    Ok(Pending {
+        verified: VerifiedSignature {
+            payload: env.payload.clone(),
+            json: simple_signing_json(repo_name, &subject_digest, predicate_type, annotations),
+            tlog: None,
+        },
+        signature,
+        bundled,
+        envelope: Some(env.to_json()),
     })
 }

@@ -1,0 +1,123 @@
+//! Transparency-log settings: the log to record in (`--rekor-url`, `--tlog-upload`), the log keys
+//! trusted for verification (`--trusted-root`, `SIGSTORE_REKOR_PUBLIC_KEY`), and the notice cosign
+//! shows before recording in the public-good instance.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use cosign::tlog::{TlogUpload, TlogVerify};
+use cosign_crypto::PublicKey;
+use cosign_tlog::trusted_root::TrustedRoot;
+use cosign_tlog::{RekorClient, TrustedLogs};
+
+use super::Ctx;
+use crate::env;
+use crate::prompt::confirm_continue;
+
+/// The public-good Rekor instance.
+pub const PUBLIC_REKOR: &str = "https://rekor.sigstore.dev";
+
+/// Client timeout for Rekor requests (cosign uses 90 s).
+const REKOR_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// cosign's terms-of-use notice for the public-good instance.
+const TERMS_OF_USE: &str = "The sigstore service, hosted by sigstore a Series of LF Projects, LLC, is provided pursuant to the Hosted Project Tools Terms of Use, available at https://lfprojects.org/policies/hosted-project-tools-terms-of-use/.
+Note that if your submission includes personal data associated with this signed artifact, it will be part of an immutable record.
+This may include the email address associated with the account with which you authenticate your contractual Agreement.
+This information will be used for signing this artifact and will be stored in public transparency logs and cannot be removed later, and is subject to the Immutable Record notice at https://lfprojects.org/policies/hosted-project-tools-immutable-records/.
+
+By typing 'y', you attest that (1) you are not submitting the personal data of any other person; and (2) you understand and agree to the statement and the Agreement terms at the URLs listed above.";
+
+fn user_agent() -> String {
+    format!(
+        "cosign/v{} ({}; {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+fn client(url: &str) -> Result<RekorClient> {
+    RekorClient::new(url, REKOR_TIMEOUT, &user_agent())
+        .with_context(|| format!("setting up the transparency log client for {url}"))
+}
+
+/// The trusted log keys: `--trusted-root FILE` (its `tlogs`), else the PEM file named by
+/// `SIGSTORE_REKOR_PUBLIC_KEY`; None when neither is given.
+pub fn trusted_logs(trusted_root: Option<&Path>) -> Result<Option<TrustedLogs>> {
+    if let Some(path) = trusted_root {
+        let data = std::fs::read(path)
+            .with_context(|| format!("reading --trusted-root {}", path.display()))?;
+        let root = TrustedRoot::from_json(&data)
+            .with_context(|| format!("parsing trusted root {}", path.display()))?;
+        if root.tlogs.is_empty() {
+            bail!(
+                "trusted root {} names no transparency log (tlogs is empty)",
+                path.display()
+            );
+        }
+        return Ok(Some(TrustedLogs::from_trusted_root(&root)));
+    }
+    if let Some(path) = env::lookup("SIGSTORE_REKOR_PUBLIC_KEY").filter(|p| !p.is_empty()) {
+        let data = std::fs::read(&path)
+            .with_context(|| format!("reading SIGSTORE_REKOR_PUBLIC_KEY={path}"))?;
+        let key = PublicKey::from_pem(&data)
+            .with_context(|| format!("parsing the Rekor public key in {path}"))?;
+        return Ok(Some(TrustedLogs::from_public_key(key)));
+    }
+    Ok(None)
+}
+
+/// The upload settings, or None for `--tlog-upload=false`. Shows cosign's notice (and asks,
+/// unless `-y`) before recording in the public-good instance.
+pub fn upload(
+    ctx: &Ctx<'_>,
+    tlog_upload: bool,
+    rekor_url: &str,
+    yes: bool,
+) -> Result<Option<TlogUpload>> {
+    if !tlog_upload {
+        return Ok(None);
+    }
+    if rekor_url.trim_end_matches('/') == PUBLIC_REKOR {
+        ctx.printer.info(TERMS_OF_USE);
+        if !yes {
+            confirm_continue(ctx.printer)?;
+        }
+    }
+    Ok(Some(TlogUpload {
+        client: client(rekor_url)?,
+        trusted: trusted_logs(None)?,
+    }))
+}
+
+/// The verification settings, or None when the log is skipped (`--insecure-ignore-tlog`,
+/// `--private-infrastructure`). `offline` forbids online lookups.
+pub fn verify(
+    ignore: bool,
+    rekor_url: &str,
+    trusted_root: Option<&Path>,
+    offline: bool,
+) -> Result<Option<TlogVerify>> {
+    if ignore {
+        return Ok(None);
+    }
+    let Some(trusted) = trusted_logs(trusted_root)? else {
+        bail!(
+            "no transparency log key to verify against: pass --trusted-root FILE or set SIGSTORE_REKOR_PUBLIC_KEY to the log's public key file (this build does not fetch the public-good TUF root); or skip the log with --insecure-ignore-tlog"
+        );
+    };
+    Ok(Some(TlogVerify {
+        trusted,
+        client: if offline {
+            None
+        } else {
+            Some(client(rekor_url)?)
+        },
+    }))
+}
+
+/// cosign's line for an entry verified with a key outside its validity window.
+pub const INACTIVE_KEY_INFO: &str =
+    "**Info** Successfully verified Rekor entry using an expired verification key";

@@ -1,0 +1,132 @@
+//! Command-line arguments.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The default listen port (Rekor's).
+pub const DEFAULT_PORT: u16 = 3000;
+
+const EXAMPLES: &str = "\
+Examples:
+  # Serve a log kept in ./tlog-data on http://127.0.0.1:3000
+  tlog-server serve --data-dir ./tlog-data
+
+  # Any free port; the bound address is printed as `listening on http://ADDR` on stderr
+  tlog-server serve --data-dir ./tlog-data --addr 127.0.0.1:0
+
+  # The log's public key (PEM) and a trusted_root.json naming it, for cosign
+  tlog-server public-key --data-dir ./tlog-data > rekor.pub
+  tlog-server trusted-root --data-dir ./tlog-data --url http://127.0.0.1:3000 > trusted_root.json
+  cosign verify-blob --key cosign.pub --signature f.sig --rekor-url http://127.0.0.1:3000 \\
+      --trusted-root trusted_root.json f
+";
+
+/// A Rekor v1 API compatible transparency log server with durable embedded storage.
+#[derive(Debug, Parser)]
+#[command(name = "tlog-server", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the Rekor v1 REST API.
+    #[command(after_help = EXAMPLES)]
+    Serve(ServeArgs),
+    /// Print the log's public key (PEM).
+    PublicKey(KeyArgs),
+    /// Print a trusted_root.json whose tlogs entry names this log.
+    TrustedRoot(TrustedRootArgs),
+}
+
+/// Where the log lives and which key signs for it.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// Data directory (created on first use): entry log, signing key, tree ID.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: PathBuf,
+    /// Signing key (PKCS#8 or SEC1 PEM) to use instead of the data directory's own.
+    #[arg(long, value_name = "FILE.pem")]
+    pub key: Option<PathBuf>,
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Data directory, key file.
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Listen address, `HOST:PORT` or `HOST` (port 3000); port 0 picks a free one.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000", value_parser = parse_addr)]
+    pub addr: SocketAddr,
+    /// Log name: checkpoint origin `<NAME> - <tree id>` and signature name.
+    #[arg(long, value_name = "NAME", default_value = "tlog-server.local", value_parser = parse_hostname)]
+    pub hostname: String,
+}
+
+/// `trusted-root`.
+#[derive(Debug, Args)]
+pub struct TrustedRootArgs {
+    /// Data directory, key file.
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// The log's base URL as clients reach it, e.g. `http://127.0.0.1:3000`.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+}
+
+fn parse_addr(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let ip: std::net::IpAddr = s
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| format!("invalid address {s:?}: expected HOST:PORT or an IP address"))?;
+    Ok(SocketAddr::new(ip, DEFAULT_PORT))
+}
+
+fn parse_hostname(s: &str) -> Result<String, String> {
+    if s.is_empty()
+        || s.chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '+')
+    {
+        return Err(
+            "the hostname must be non-empty, without spaces, '+' or control characters".into(),
+        );
+    }
+    Ok(s.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(parse_addr("127.0.0.1").unwrap().port(), 3000);
+        assert_eq!(parse_addr("127.0.0.1:0").unwrap().port(), 0);
+        assert!(parse_addr("[::1]").unwrap().is_ipv6());
+        assert!(parse_addr("localhost:3").is_err());
+    }
+
+    #[test]
+    fn hostnames() {
+        assert!(parse_hostname("rekor.local").is_ok());
+        assert!(parse_hostname("a b").is_err());
+        assert!(parse_hostname("").is_err());
+        assert!(parse_hostname("a+b").is_err());
+    }
+}

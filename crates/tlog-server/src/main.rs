@@ -1,0 +1,171 @@
+//! `tlog-server`: a Rekor v1 API compatible transparency log server.
+//!
+//! It accepts `hashedrekord` 0.0.1, `dsse` 0.0.1 and `intoto` 0.0.2 entries (each verified
+//! and canonicalised), keeps them in an RFC 6962 Merkle tree, and answers with signed entry
+//! timestamps, inclusion proofs against signed checkpoints, consistency proofs and searches by
+//! hash, key or email. Storage is one append-only file in the data directory; an entry is
+//! acknowledged only once it has been `fdatasync`ed, with concurrent submissions committed in
+//! groups by a single writer.
+//!
+//! Modules: [`cli`] arguments, [`datadir`] key and identity files, [`wal`] the entry log,
+//! [`state`] tree and indexes, [`writer`] group commit, [`signer`] SETs and checkpoints,
+//! [`api`] the REST handlers, [`server`] the HTTP loop, [`tlog`] the bridge to `cosign-tlog`,
+//! [`trusted_root`] the trusted_root.json, [`out`] output.
+#![forbid(unsafe_code)]
+
+mod api;
+mod cli;
+mod datadir;
+mod out;
+mod server;
+mod signer;
+mod state;
+mod tlog;
+mod trusted_root;
+mod wal;
+mod writer;
+
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use api::App;
+use cli::{Cli, Command, KeyArgs, ServeArgs};
+use datadir::{DataDir, LogIdentity};
+use signer::LogSigner;
+use state::{EntryMeta, LogState, NewEntry};
+use wal::EntryLog;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            out::error(&format!("tlog-server: {e:#}"));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::PublicKey(args) => {
+            let (key, _) = key_and_identity(&args)?;
+            out::stdout(&key.public_key().to_pem());
+            Ok(())
+        }
+        Command::TrustedRoot(args) => {
+            let (key, id) = key_and_identity(&args.key)?;
+            let json = trusted_root::json(&key.public_key(), &args.url, id.created)?;
+            out::stdout(&json);
+            Ok(())
+        }
+    }
+}
+
+/// The key and identity of a data directory, initialising it if it has none yet (so a
+/// trusted root can be made before the first start).
+fn key_and_identity(args: &KeyArgs) -> Result<(cosign_crypto::PrivateKey, LogIdentity)> {
+    let dir = DataDir::open(&args.data_dir)?;
+    if let (Some(key), Some(id)) = (
+        dir.existing_signing_key(args.key.as_deref())?,
+        dir.existing_identity()?,
+    ) {
+        return Ok((key, id));
+    }
+    let lock = dir.lock()?;
+    Ok((
+        dir.signing_key(args.key.as_deref(), &lock)?,
+        dir.identity(&lock)?,
+    ))
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    let dir = DataDir::open(&args.key.data_dir)?;
+    let lock = dir.lock()?;
+    let key = dir.signing_key(args.key.key.as_deref(), &lock)?;
+    let id = dir.identity(&lock)?;
+    let signer = Arc::new(LogSigner::new(key, id.tree_id, &args.hostname));
+
+    let mut state = LogState::new(&signer)?;
+    let path = dir.entries_path();
+    let (log, recovery) = EntryLog::open(&path, |rec| {
+        state.push(NewEntry {
+            meta: EntryMeta {
+                leaf: tlog::leaf_hash(rec.body),
+                location: rec.location,
+                integrated_time: rec.integrated_time,
+            },
+            keys: tlog::index_keys(rec.body),
+        });
+    })
+    .with_context(|| format!("opening {}", path.display()))?;
+    state.seal(&signer)?;
+    if recovery.truncated_bytes > 0 {
+        out::error(&format!(
+            "tlog-server: cut a torn or corrupt tail of {} bytes off {} (unacknowledged writes)",
+            recovery.truncated_bytes,
+            path.display()
+        ));
+    }
+    out::error(&format!(
+        "tlog-server: log {} (tree ID {}, log ID {}) with {} entries",
+        signer.origin(),
+        signer.tree_id(),
+        signer.log_id_hex(),
+        recovery.records
+    ));
+
+    let reader = log.reader(&path)?;
+    let state = Arc::new(RwLock::new(state));
+    let (writer, writer_thread) = writer::spawn(log, Arc::clone(&state), Arc::clone(&signer))?;
+    let app = Arc::new(App {
+        state,
+        signer,
+        reader,
+        writer,
+    });
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let served = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("binding {}", args.addr))?;
+        let addr = listener.local_addr()?;
+        out::error(&format!("listening on http://{addr}"));
+        server::serve(listener, app, shutdown_signal()).await;
+        anyhow::Ok(())
+    });
+    // Dropping the runtime drops every handle to the writer, which then finishes its batch.
+    drop(runtime);
+    if let Ok(stats) = writer_thread.join() {
+        out::error(&format!(
+            "tlog-server: stopped; stored {} entries in {} group commits",
+            stats.entries, stats.commits
+        ));
+    }
+    drop(lock);
+    served
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = ctrl_c.await;
+        }
+    }
+}

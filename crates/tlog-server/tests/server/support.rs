@@ -1,0 +1,191 @@
+//! Starts the real `tlog-server` binary on 127.0.0.1:0 and builds signed proposals.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use base64::Engine;
+use cosign_crypto::{Digest, HashAlgorithm, PrivateKey, SignatureScheme};
+use serde_json::{Value, json};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_tlog-server");
+
+pub fn b64(data: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+pub fn unb64(text: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
+
+/// A running server; killed (SIGKILL) when dropped.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    /// Server stderr lines after `listening on` (kept so the reader thread never blocks).
+    _stderr: std::sync::Mutex<mpsc::Receiver<String>>,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path) -> Self {
+        Self::start_with(data_dir, &[])
+    }
+
+    pub fn start_with(data_dir: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--data-dir"])
+            .arg(data_dir)
+            .args(["--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start tlog-server");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut seen = Vec::new();
+        let url = loop {
+            match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) => {
+                    if let Some(addr) = line.strip_prefix("listening on ") {
+                        break addr.trim().to_owned();
+                    }
+                    seen.push(line);
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("tlog-server did not start; stderr: {seen:?}");
+                }
+            }
+        };
+        Self {
+            child,
+            url,
+            _stderr: std::sync::Mutex::new(rx),
+        }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn client(&self) -> reqwest::blocking::Client {
+        reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::blocking::Response {
+        self.client()
+            .get(format!("{}{path}", self.url))
+            .send()
+            .unwrap()
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> reqwest::blocking::Response {
+        self.client()
+            .post(format!("{}{path}", self.url))
+            .json(body)
+            .send()
+            .unwrap()
+    }
+
+    pub fn public_key_pem(&self) -> String {
+        self.get("/api/v1/log/publicKey").text().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A signer for test entries.
+pub struct Signer {
+    pub key: PrivateKey,
+}
+
+impl Signer {
+    pub fn new() -> Self {
+        Self {
+            key: PrivateKey::generate_ecdsa_p256().unwrap(),
+        }
+    }
+
+    pub fn pem(&self) -> String {
+        self.key.public_key().to_pem()
+    }
+
+    /// A hashedrekord proposal for an artifact with this content.
+    pub fn hashedrekord(&self, artifact: &[u8]) -> (Value, String) {
+        let digest = cosign_crypto::hash(HashAlgorithm::Sha256, artifact);
+        (self.hashedrekord_digest(&digest), digest.hex())
+    }
+
+    pub fn hashedrekord_digest(&self, digest: &Digest) -> Value {
+        let sig = self
+            .key
+            .sign_digest(SignatureScheme::EcdsaP256Sha256, digest)
+            .unwrap();
+        json!({
+            "apiVersion": "0.0.1",
+            "kind": "hashedrekord",
+            "spec": {
+                "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
+                "signature": {"content": b64(&sig), "publicKey": {"content": b64(self.pem().as_bytes())}},
+            },
+        })
+    }
+
+    /// A dsse proposal for an in-toto statement about `subject_sha256`.
+    pub fn dsse(&self, subject_sha256: &str) -> (Value, Vec<u8>) {
+        let statement = json!({
+            "_type": "https://in-toto.io/Statement/v0.1",
+            "predicateType": "https://cosign.sigstore.dev/attestation/v1",
+            "subject": [{"name": "artifact", "digest": {"sha256": subject_sha256}}],
+            "predicate": {"Data": "hello", "Timestamp": "2024-01-01T00:00:00Z"},
+        });
+        let payload = serde_json::to_vec(&statement).unwrap();
+        let pae = cosign_types::pae(cosign_types::IN_TOTO_PAYLOAD_TYPE, &payload);
+        let sig = self
+            .key
+            .sign_message(SignatureScheme::EcdsaP256Sha256, &pae)
+            .unwrap();
+        let envelope = json!({
+            "payloadType": cosign_types::IN_TOTO_PAYLOAD_TYPE,
+            "payload": b64(&payload),
+            "signatures": [{"keyid": "", "sig": b64(&sig)}],
+        });
+        let proposal = json!({
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {"proposedContent": {
+                "envelope": envelope.to_string(),
+                "verifiers": [b64(self.pem().as_bytes())],
+            }},
+        });
+        (proposal, payload)
+    }
+}
+
+/// Random bytes for unique artifacts.
+pub fn random_artifact() -> Vec<u8> {
+    let mut b = vec![0u8; 32];
+    getrandom::fill(&mut b).unwrap();
+    b
+}

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # The demo: the main job end to end on a fresh machine. It installs what it needs (apt:
-# docker-registry, openssl, curl), builds cosign, starts a local OCI registry on 127.0.0.1,
-# pushes a small image, then signs and verifies the image (both storage formats) and a blob
-# (three formats), and cross-checks signatures with openssl.
-# (A local transparency log joins this demo when the tlog feature lands; until then signing
-# uses --tlog-upload=false and verification --insecure-ignore-tlog.)
+# docker-registry, openssl, curl, jq), builds cosign, tlog-server and rekor-cli, starts a local
+# OCI registry and a local transparency log on 127.0.0.1, pushes a small image, then signs and
+# verifies the image (both storage formats) and a blob (three formats) with every signature
+# recorded in the log, finds a signature again with rekor-cli (the seed's "Hard mode"),
+# verifies bundles with the log stopped, and cross-checks signatures with openssl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-test-deps.sh --no-ferro
-cargo build --release --locked -q -p cosign-cli
+cargo build --release --locked -q -p cosign-cli -p tlog-server -p rekor-cli
 COSIGN="$PWD/target/release/cosign"
+TLOG_SERVER="$PWD/target/release/tlog-server"
+REKOR_CLI="$PWD/target/release/rekor-cli"
 work=$(mktemp -d)
 cd "$work"
-cleanup() { [ -n "${registry_pid:-}" ] && kill "$registry_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  [ -n "${registry_pid:-}" ] && kill "$registry_pid" 2>/dev/null
+  [ -n "${tlog_pid:-}" ] && kill "$tlog_pid" 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 export COSIGN_PASSWORD=demo-password
@@ -52,37 +58,59 @@ curl -fsS -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' -
 IMAGE="$REG/demo/app@sha256:$(openssl dgst -sha256 -r manifest.json | cut -d' ' -f1)"
 echo "pushed $IMAGE"
 
+# --- a local transparency log ------------------------------------------------------------------
+"$TLOG_SERVER" serve --data-dir "$work/tlog" --addr 127.0.0.1:0 2> tlog.log &
+tlog_pid=$!
+for _ in $(seq 200); do grep -q "listening on" tlog.log && break; sleep 0.05; done
+LOG=$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' tlog.log | head -n 1)
+echo "transparency log listening on $LOG"
+"$TLOG_SERVER" public-key --data-dir "$work/tlog" > rekor.pub
+"$TLOG_SERVER" trusted-root --data-dir "$work/tlog" --url "$LOG" > trusted_root.json
+export SIGSTORE_REKOR_PUBLIC_KEY="$work/rekor.pub" COSIGN_REKOR_URL="$LOG"
+
 step cosign generate-key-pair
 "$COSIGN" generate-key-pair
 
 # --- images -----------------------------------------------------------------------------------
-step cosign sign --key cosign.key --tlog-upload=false -a env=demo "$IMAGE"
-"$COSIGN" sign --key cosign.key --tlog-upload=false -a env=demo "$IMAGE"
-step cosign verify --key cosign.pub --insecure-ignore-tlog -a env=demo "$REG/demo/app:v1"
-"$COSIGN" verify --key cosign.pub --insecure-ignore-tlog -a env=demo "$REG/demo/app:v1"
+step cosign sign --key cosign.key -a env=demo "$IMAGE"
+"$COSIGN" sign --key cosign.key -a env=demo "$IMAGE"
+step cosign verify --key cosign.pub -a env=demo "$REG/demo/app:v1"
+"$COSIGN" verify --key cosign.pub -a env=demo "$REG/demo/app:v1"
 step cosign triangulate "$REG/demo/app:v1"
 "$COSIGN" triangulate "$REG/demo/app:v1"
-step cosign sign --key cosign.key --tlog-upload=false --new-bundle-format "$IMAGE"
-"$COSIGN" sign --key cosign.key --tlog-upload=false --new-bundle-format "$IMAGE"
+step cosign sign --key cosign.key --new-bundle-format "$IMAGE"
+"$COSIGN" sign --key cosign.key --new-bundle-format "$IMAGE"
 step cosign clean -f --type signature "$IMAGE" '&&' cosign verify ... '(finds the bundle referrer)'
 "$COSIGN" clean -f --type signature "$IMAGE"
-"$COSIGN" verify --key cosign.pub --insecure-ignore-tlog "$IMAGE"
+"$COSIGN" verify --key cosign.pub "$IMAGE"
 
 # --- blobs ------------------------------------------------------------------------------------
 echo "hello from cosign-rs" > artifact.txt
-step cosign sign-blob --key cosign.key --tlog-upload=false artifact.txt
-sig=$("$COSIGN" sign-blob --key cosign.key --tlog-upload=false artifact.txt)
+step cosign sign-blob --key cosign.key artifact.txt
+sig=$("$COSIGN" sign-blob --key cosign.key artifact.txt)
 echo "$sig"
-step cosign verify-blob --key cosign.pub --signature "<sig>" --insecure-ignore-tlog artifact.txt
-"$COSIGN" verify-blob --key cosign.pub --signature "$sig" --insecure-ignore-tlog artifact.txt
-step cosign sign-blob --key cosign.key --tlog-upload=false --bundle artifact.bundle artifact.txt
-"$COSIGN" sign-blob --key cosign.key --tlog-upload=false --bundle artifact.bundle artifact.txt >/dev/null
-"$COSIGN" verify-blob --key cosign.pub --bundle artifact.bundle --insecure-ignore-tlog artifact.txt
-step cosign sign-blob --key cosign.key --tlog-upload=false --new-bundle-format --bundle artifact.sigstore.json artifact.txt
-"$COSIGN" sign-blob --key cosign.key --tlog-upload=false --new-bundle-format --bundle artifact.sigstore.json artifact.txt
+step cosign verify-blob --key cosign.pub --signature "<sig>" artifact.txt '(looked up in the log)'
+"$COSIGN" verify-blob --key cosign.pub --signature "$sig" artifact.txt
+
+step 'uuid=$(rekor-cli search --artifact artifact.txt | tail -n 1); rekor-cli get --uuid=$uuid --format=json | jq -r .Body.HashedRekordObj.signature.content'
+uuid=$("$REKOR_CLI" --rekor_server "$LOG" search --artifact artifact.txt | tail -n 1)
+logged=$("$REKOR_CLI" --rekor_server "$LOG" get --uuid="$uuid" --format=json | jq -r .Body.HashedRekordObj.signature.content)
+echo "$logged"
+[ "$logged" = "$sig" ] || { echo "the log holds a different signature: demo FAILED" >&2; exit 1; }
+
+step cosign sign-blob --key cosign.key --bundle artifact.bundle artifact.txt
+"$COSIGN" sign-blob --key cosign.key --bundle artifact.bundle artifact.txt >/dev/null
+step cosign sign-blob --key cosign.key --new-bundle-format --bundle artifact.sigstore.json artifact.txt
+"$COSIGN" sign-blob --key cosign.key --new-bundle-format --bundle artifact.sigstore.json artifact.txt
+
+step "kill the transparency log; bundles still verify offline"
+kill "$tlog_pid"; wait "$tlog_pid" 2>/dev/null || true; tlog_pid=
+"$COSIGN" verify-blob --key cosign.pub --bundle artifact.bundle --offline artifact.txt
 digest="sha256:$(openssl dgst -sha256 -r artifact.txt | cut -d' ' -f1)"
-step cosign verify-blob --key cosign.pub --bundle artifact.sigstore.json --insecure-ignore-tlog "$digest"
-"$COSIGN" verify-blob --key cosign.pub --bundle artifact.sigstore.json --insecure-ignore-tlog "$digest"
+step cosign verify-blob --key cosign.pub --bundle artifact.sigstore.json --trusted-root trusted_root.json --offline "$digest"
+"$COSIGN" verify-blob --key cosign.pub --bundle artifact.sigstore.json --trusted-root trusted_root.json --offline "$digest"
+step cosign verify --key cosign.pub --offline "$IMAGE"
+"$COSIGN" verify --key cosign.pub --offline "$IMAGE" >/dev/null
 
 step "openssl dgst -sha256 -verify cosign.pub -signature <raw sig> artifact.txt"
 echo "$sig" | base64 -d > artifact.sig.der
@@ -90,8 +118,8 @@ openssl dgst -sha256 -verify cosign.pub -signature artifact.sig.der artifact.txt
 
 step "echo tampered >> artifact.txt; cosign verify-blob ... (must fail)"
 echo tampered >> artifact.txt
-if "$COSIGN" verify-blob --key cosign.pub --signature "$sig" --insecure-ignore-tlog artifact.txt; then
+if "$COSIGN" verify-blob --key cosign.pub --bundle artifact.bundle --offline artifact.txt; then
   echo "tampered artifact verified: demo FAILED" >&2
   exit 1
 fi
-printf '\nDemo finished: image signatures in both storage formats, blob signatures in three formats, and openssl interop all worked.\n'
+printf '\nDemo finished: image signatures in both storage formats and blob signatures in three formats, all recorded in the local transparency log and verified (online and offline), plus openssl interop.\n'

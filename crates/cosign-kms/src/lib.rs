@@ -8,6 +8,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod signer;
+
+pub use signer::{BoxFuture, KmsError, RemoteSigner};
+
 use std::fmt;
 use std::path::PathBuf;
 

@@ -8,10 +8,10 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use cosign_crypto::{Hasher, MessageSource, PrivateKey, PublicKey, SignatureScheme};
+use cosign_crypto::{Hasher, MessageSource, PublicKey, SignatureScheme};
 use cosign_types::{Digest, HashAlgorithm};
 
-use crate::Error;
+use crate::{Error, Signer};
 use crate::fsutil::check_regular_or_stream;
 
 /// Size of each read from the input.
@@ -173,8 +173,8 @@ fn is_seekable_file(path: &Path) -> bool {
 }
 
 /// Signs a blob with `scheme`, also returning its `digest_alg` digest.
-pub fn sign_blob(
-    key: &PrivateKey,
+pub async fn sign_blob(
+    signer: &Signer,
     scheme: SignatureScheme,
     input: &BlobInput,
     digest_alg: HashAlgorithm,
@@ -185,14 +185,17 @@ pub fn sign_blob(
         one_pass(input, &mut |chunk| hashers.update(chunk))?;
         let digests = hashers.finish();
         let signed = pick(&digests, prehash)?;
-        let signature = key
-            .sign_digest(scheme, &signed)
-            .map_err(|e| Error::crypto(crypto_ctx(), e))?;
+        let signature = signer.sign_digest(scheme, &signed).await?;
         return Ok(SignedBlob {
             signature,
             digest: pick(&digests, digest_alg)?,
         });
     }
+    let Some(key) = signer.as_local() else {
+        return Err(Error::Usage(format!(
+            "{signer:?} signs digests only; pure Ed25519 needs the key in this process"
+        )));
+    };
     // Pure Ed25519: two passes over a seekable copy.
     let (file, name) = match input {
         BlobInput::File(path) if is_seekable_file(path) => (open_input(path)?, path.clone()),

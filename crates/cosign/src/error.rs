@@ -42,6 +42,9 @@ pub enum Error {
         #[source]
         source: cosign_crypto::CryptoError,
     },
+    /// A KMS or hardware-token signer failed.
+    #[error(transparent)]
+    Kms(cosign_kms::KmsError),
     /// The key reference could not be parsed.
     #[error(transparent)]
     KeyRef(#[from] cosign_kms::KeyRefError),

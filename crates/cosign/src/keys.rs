@@ -145,15 +145,20 @@ pub fn decrypt_key_material(
         .map_err(|e| Error::crypto(format!("loading private key {source_name}"), e))
 }
 
-/// Loads a signing key from a reference, decrypting it with a password from `password`.
+/// Loads a signing key from a reference: a key file / `env://` / URL is decrypted with a
+/// password from `password`; KMS and token references open a remote signer.
 pub async fn load_signing_key(
     keyref: &KeyRef,
     env: EnvLookup<'_>,
     password: PasswordSource<'_>,
     timeout: Duration,
-) -> Result<PrivateKey, Error> {
+) -> Result<crate::Signer, Error> {
     let material = read_key_material(keyref, env, timeout).await?;
-    decrypt_key_material(&material, &keyref.to_string(), password)
+    Ok(crate::Signer::Local(Box::new(decrypt_key_material(
+        &material,
+        &keyref.to_string(),
+        password,
+    )?)))
 }
 
 /// Loads a verification key: a PEM public key, or the public key of a PEM certificate.

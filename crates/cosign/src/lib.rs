@@ -11,7 +11,9 @@ mod error;
 pub mod fsutil;
 pub mod image;
 pub mod keys;
+pub mod signer;
 pub mod time;
 pub mod tlog;
 
 pub use error::Error;
+pub use signer::Signer;

@@ -76,7 +76,7 @@ pub fn import_key_pair(args: &ImportKeyPairArgs, ctx: &Ctx<'_>) -> Result<()> {
 }
 
 /// Loads a private key from `--key`, asking for its password when it is encrypted.
-pub fn load_signing_key(ctx: &Ctx<'_>, key: &str, stdin_busy: Option<&str>) -> Result<PrivateKey> {
+pub fn load_signing_key(ctx: &Ctx<'_>, key: &str, stdin_busy: Option<&str>) -> Result<cosign::Signer> {
     let keyref = KeyRef::parse(key)?;
     let source = PasswordSource::detect();
     let printer = ctx.printer;

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use cosign::blob::{BlobInput, SignedBlob, sign_blob};
 use cosign::certs::Certificate;
 use cosign::fsutil::write_atomic;
-use cosign_crypto::{HashAlgorithm, PrivateKey};
+use cosign_crypto::HashAlgorithm;
 use cosign_types::bundle::{
     BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent, MessageDigest, MessageSignature,
     PublicKeyIdentifier, VerificationMaterial, VerificationMaterialContent, X509Certificate,
@@ -88,7 +88,7 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
         args.key.yes,
     )?;
 
-    let mut loaded: Option<PrivateKey> = None;
+    let mut loaded: Option<cosign::Signer> = None;
     for input in &inputs {
         if let BlobInput::File(p) = input {
             ctx.printer
@@ -108,9 +108,9 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
         };
         // Without a transparency log, Ed25519 keys sign the message itself (pure Ed25519); with
         // one, Ed25519ph, since the log records a digest.
-        let scheme = key.key_type().default_scheme(tlog.is_some());
+        let scheme = key.scheme(tlog.is_some());
         let digest_alg = scheme.prehash().unwrap_or(HashAlgorithm::Sha512);
-        let signed = sign_blob(&key, scheme, input, digest_alg)?;
+        let signed = ctx.block_on(async { Ok(sign_blob(&key, scheme, input, digest_alg).await?) })?;
         let entry = match &tlog {
             Some(up) => {
                 let pem = certificate
@@ -151,7 +151,7 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
 fn write_outputs(
     args: &SignBlobArgs,
     ctx: &Ctx<'_>,
-    key: &PrivateKey,
+    key: &cosign::Signer,
     certificate: Option<&Certificate>,
     signed: &SignedBlob,
     output_signature: Option<&PathBuf>,
@@ -217,7 +217,7 @@ fn write_outputs(
 
 /// A Sigstore bundle v0.3 with a message signature and a public-key hint (or the certificate).
 fn new_bundle(
-    key: &PrivateKey,
+    key: &cosign::Signer,
     certificate: Option<&Certificate>,
     signed: &SignedBlob,
     entry: Option<&cosign_tlog::LogEntry>,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use cosign_crypto::{PrivateKey, SignatureScheme};
+use cosign_crypto::SignatureScheme;
 use cosign_oci::{ImageRef, Reference, Registry};
 use cosign_types::annotations::{
     BUNDLE_ANNOTATION, BUNDLE_CONTENT_ANNOTATION, BUNDLE_CONTENT_DSSE,
@@ -29,7 +29,7 @@ use super::storage::{
     AppendOutcome, AttachmentKind, NewLayer, Storage, append_fallback_index, append_layer,
 };
 use super::{Reporter, Resolved, resolve, tag_reference_warning};
-use crate::Error;
+use crate::{Error, Signer};
 use crate::certs::Certificate;
 
 /// The predicate type of `cosign sign` statements in the new bundle format.
@@ -79,13 +79,16 @@ pub struct SignedImage {
 
 /// Ed25519 keys sign pure Ed25519 without a log and Ed25519ph with one (hashedrekord records
 /// a digest), as cosign does.
-fn scheme_for(key: &PrivateKey, tlog: bool) -> SignatureScheme {
-    key.key_type().default_scheme(tlog)
+fn scheme_for(key: &Signer, tlog: bool) -> SignatureScheme {
+    key.scheme(tlog)
 }
 
 /// The PEM the log records as the verifier: the certificate when there is one, else the key.
-fn verifier_pem(key: &PrivateKey, certificate: Option<&Certificate>) -> String {
-    certificate.map_or_else(|| key.public_key().to_pem(), |c| c.pem.clone())
+fn verifier_pem(key: &Signer, certificate: Option<&Certificate>) -> String {
+    certificate
+        .map(|c| c.pem.clone())
+        .or_else(|| key.certificate_pem())
+        .unwrap_or_else(|| key.public_key().to_pem())
 }
 
 /// Resolves every image (and, with `recursive`, the manifests of indexes) to digests.
@@ -143,7 +146,7 @@ async fn resolve_all(
 /// concurrency; results come back in input order.
 pub async fn sign_images(
     reg: &Registry,
-    key: &PrivateKey,
+    key: &Signer,
     images: &[ImageRef],
     opts: &SignOptions,
     reporter: &dyn Reporter,
@@ -158,7 +161,7 @@ pub async fn sign_images(
 
 async fn sign_one(
     reg: &Registry,
-    key: &PrivateKey,
+    key: &Signer,
     target: Resolved,
     opts: &SignOptions,
     reporter: &dyn Reporter,
@@ -172,9 +175,7 @@ async fn sign_one(
         None => simple_signing_payload(&repo_name, &target.digest, Some(&opts.annotations)),
     };
     let scheme = scheme_for(key, opts.tlog.is_some());
-    let signature = key
-        .sign_message(scheme, &payload)
-        .map_err(|e| Error::crypto(format!("signing {}", target.digest_ref), e))?;
+    let signature = key.sign_message(scheme, &payload).await?;
     let mut rekor_bundle = None;
     if let Some(tl) = &opts.tlog {
         let digest =
@@ -360,7 +361,7 @@ pub fn sign_statement(digest: &Digest, annotations: &BTreeMap<String, String>) -
 
 async fn sign_bundle(
     reg: &Registry,
-    key: &PrivateKey,
+    key: &Signer,
     target: Resolved,
     opts: &SignOptions,
     reporter: &dyn Reporter,
@@ -368,9 +369,7 @@ async fn sign_bundle(
     let statement = sign_statement(&target.digest, &opts.annotations);
     let scheme = scheme_for(key, opts.tlog.is_some());
     let pae = cosign_types::pae(IN_TOTO_PAYLOAD_TYPE, &statement);
-    let signature = key
-        .sign_message(scheme, &pae)
-        .map_err(|e| Error::crypto(format!("signing {}", target.digest_ref), e))?;
+    let signature = key.sign_message(scheme, &pae).await?;
     let envelope = Envelope {
         payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
         payload: statement.clone(),

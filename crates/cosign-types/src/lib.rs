@@ -21,6 +21,7 @@ pub mod media_types;
 pub mod oci;
 mod protojson;
 pub mod simple_signing;
+pub mod time;
 
 pub use bundle::{BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent, bundle_version};
 pub use canonical_json::to_canonical_json;

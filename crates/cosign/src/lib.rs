@@ -12,7 +12,7 @@ pub mod fsutil;
 pub mod image;
 pub mod keys;
 pub mod signer;
-pub mod time;
+pub use cosign_types::time;
 pub mod tlog;
 
 pub use error::Error;

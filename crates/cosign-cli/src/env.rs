@@ -49,6 +49,114 @@ pub const REGISTRY: &[EnvVar] = &[
         false,
     ),
     var(
+        "AWS_ACCESS_KEY_ID",
+        "is the AWS access key ID used for awskms:// keys",
+        "string with an access key ID",
+        false,
+    ),
+    var(
+        "AWS_CA_BUNDLE",
+        "is a PEM file of CA certificates trusted for the AWS KMS endpoint",
+        "path to a PEM file",
+        false,
+    ),
+    var(
+        "AWS_CONFIG_FILE",
+        "is the AWS config file (profiles, region)",
+        "path to a file (default $HOME/.aws/config)",
+        false,
+    ),
+    var(
+        "AWS_DEFAULT_REGION",
+        "is the AWS region used when AWS_REGION is not set",
+        "string with an AWS region",
+        false,
+    ),
+    var(
+        "AWS_ENDPOINT_URL",
+        "is the AWS endpoint used when an awskms:// URI names none",
+        "string with a URL",
+        false,
+    ),
+    var(
+        "AWS_ENDPOINT_URL_KMS",
+        "is the AWS KMS endpoint used when an awskms:// URI names none (wins over AWS_ENDPOINT_URL)",
+        "string with a URL",
+        false,
+    ),
+    var(
+        "AWS_PROFILE",
+        "is the profile of the AWS shared credentials and config files",
+        "string with a profile name (default default)",
+        false,
+    ),
+    var(
+        "AWS_REGION",
+        "is the AWS region of awskms:// keys that are not ARNs",
+        "string with an AWS region",
+        false,
+    ),
+    var(
+        "AWS_SECRET_ACCESS_KEY",
+        "is the AWS secret access key used for awskms:// keys",
+        "string with a secret access key",
+        true,
+    ),
+    var(
+        "AWS_SESSION_TOKEN",
+        "is the AWS session token used with temporary credentials",
+        "string with a session token",
+        true,
+    ),
+    var(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "is the AWS shared credentials file",
+        "path to a file (default $HOME/.aws/credentials)",
+        false,
+    ),
+    var(
+        "AZURE_AUTHORITY_HOST",
+        "is the Microsoft Entra ID authority that issues azurekms:// tokens",
+        "string with a URL (default https://login.microsoftonline.com/)",
+        false,
+    ),
+    var(
+        "AZURE_CLIENT_ID",
+        "is the client (application) ID of the service principal used for azurekms:// keys",
+        "string with a client ID",
+        false,
+    ),
+    var(
+        "AZURE_CLIENT_SECRET",
+        "is the client secret of the service principal used for azurekms:// keys",
+        "string with a client secret",
+        true,
+    ),
+    var(
+        "AZURE_TENANT_ID",
+        "is the tenant of the service principal used for azurekms:// keys",
+        "string with a tenant ID",
+        false,
+    ),
+    var(
+        "BAO_ADDR",
+        "is the address of the OpenBao server for openbao:// (and hashivault://) keys",
+        "string with a URL",
+        false,
+    ),
+    var(
+        "BAO_TOKEN",
+        "is the OpenBao token for openbao:// (and hashivault://) keys",
+        "string with a token",
+        true,
+    ),
+    var(
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDKMS",
+        "overrides the Google Cloud KMS API endpoint for gcpkms:// keys",
+        "string with a URL (default https://cloudkms.googleapis.com/)",
+        false,
+    ),
+    var(
         "COSIGN_DOCKER_MEDIA_TYPES",
         "to be used with registries that do not support OCI media types",
         "true or false",
@@ -127,6 +235,24 @@ pub const REGISTRY: &[EnvVar] = &[
         true,
     ),
     var(
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "is the Google credentials JSON file (service account or authorized user) used for gcpkms:// keys",
+        "path to a JSON file",
+        false,
+    ),
+    var(
+        "GOOGLE_OAUTH_ACCESS_TOKEN",
+        "is a Google OAuth access token used as it is for gcpkms:// keys",
+        "string with an access token",
+        true,
+    ),
+    var(
+        "KUBECONFIG",
+        "is the list of kubeconfig files used for k8s:// keys",
+        "paths separated by : (default $HOME/.kube/config)",
+        false,
+    ),
+    var(
         "SIGSTORE_CT_LOG_PUBLIC_KEY_FILE",
         "overrides what is used to validate the SCT coming back from Fulcio",
         "path to the public key file",
@@ -163,10 +289,46 @@ pub const REGISTRY: &[EnvVar] = &[
         false,
     ),
     var(
+        "SSL_CERT_FILE",
+        "is a PEM file of extra CA certificates trusted by the KMS and Kubernetes clients",
+        "path to a PEM file",
+        false,
+    ),
+    var(
+        "TRANSIT_SECRET_ENGINE_PATH",
+        "is the mount path of the Vault/OpenBao transit engine",
+        "string with a path (default transit)",
+        false,
+    ),
+    var(
         "TUF_ROOT",
         "is the directory where the TUF metadata is cached",
         "path to the TUF cache directory (default $HOME/.sigstore/root)",
         false,
+    ),
+    var(
+        "VAULT_ADDR",
+        "is the address of the Vault server for hashivault:// keys",
+        "string with a URL",
+        false,
+    ),
+    var(
+        "VAULT_CACERT",
+        "is a PEM file of CA certificates trusted for the Vault server",
+        "path to a PEM file",
+        false,
+    ),
+    var(
+        "VAULT_NAMESPACE",
+        "is the Vault namespace of hashivault:// keys",
+        "string with a namespace",
+        false,
+    ),
+    var(
+        "VAULT_TOKEN",
+        "is the Vault token for hashivault:// keys (else $HOME/.vault-token)",
+        "string with a token",
+        true,
     ),
 ];
 
@@ -213,7 +375,11 @@ pub fn flag_env_name(long: &str) -> String {
 /// Commands whose flags may be set through `COSIGN_<FLAG>` variables (Go cosign's viper binding).
 const BOUND_COMMANDS: &[&str] = &[
     "clean",
+    "copy",
     "generate",
+    "load",
+    "save",
+    "tree",
     "triangulate",
     "sign",
     "sign-blob",
@@ -265,6 +431,17 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn kms_variables_are_registered() {
+        // The KMS providers' settings are looked up by these names (HOME is read by `home`).
+        for name in cosign::keys::KMS_ENV_VARS {
+            assert!(
+                *name == "HOME" || REGISTRY.iter().any(|v| v.name == *name),
+                "{name} is not registered"
+            );
+        }
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub fn code(err: &anyhow::Error) -> i32 {
         Some(VerifyFailure(cosign::Error::NoSignatures)) => 10,
         Some(VerifyFailure(cosign::Error::ImageNotFound(_))) => 11,
         Some(VerifyFailure(cosign::Error::NoMatchingSignatures(_))) => 12,
+        Some(VerifyFailure(cosign::Error::NoAttestations)) => 10,
+        Some(VerifyFailure(cosign::Error::NoMatchingAttestations(_))) => 12,
         _ => 1,
     }
 }

@@ -30,6 +30,11 @@ impl Printer {
         w.flush()
     }
 
+    /// The primary output as a writer, to stream large output (flush when done).
+    pub fn stdout(&self) -> std::cell::RefMut<'_, Box<dyn Write>> {
+        self.stdout.borrow_mut()
+    }
+
     /// Writes a line to the primary output.
     pub fn out_line(&self, line: &str) -> io::Result<()> {
         let mut w = self.stdout.borrow_mut();

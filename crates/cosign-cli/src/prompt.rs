@@ -74,6 +74,33 @@ fn ask(printer: &Printer, prompt: &str) -> Result<Zeroizing<String>> {
     Ok(Zeroizing::new(pw))
 }
 
+/// Reads a PKCS#11 PIN after `prompt` (cosign's texts: `Enter PIN for key '<label>' in PKCS11
+/// token '<token>': ` and `Enter PIN for PKCS11 token '<token>': `): without echo on a terminal,
+/// else one line of standard input unless `stdin_busy` names what standard input carries.
+pub fn read_pin(
+    printer: &Printer,
+    prompt: &str,
+    stdin_busy: Option<&str>,
+) -> Result<Zeroizing<String>> {
+    if io::stdin().is_terminal() {
+        return ask(printer, prompt);
+    }
+    if let Some(what) = stdin_busy {
+        bail!(
+            "cannot read the PIN from standard input: it carries {what}; set COSIGN_PKCS11_PIN or add pin-value to the URI"
+        );
+    }
+    printer.info_partial(prompt);
+    let mut line = Zeroizing::new(String::new());
+    io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| anyhow::anyhow!("reading PIN from standard input: {e}"))?;
+    printer.info("");
+    let pin = line.trim_end_matches(['\r', '\n']);
+    Ok(Zeroizing::new(pin.to_owned()))
+}
+
 /// cosign's `ConfirmContinue`: asks on stderr, reads a line from stdin.
 pub fn confirm_continue(printer: &Printer) -> Result<()> {
     printer.info_partial("Are you sure you would like to continue? [y/N] ");

@@ -4,12 +4,32 @@
 //! (`awskms://`, `gcpkms://`, `azurekms://`, `hashivault://`, `openbao://`), a `pkcs11:` URI, or a
 //! `k8s://namespace/secret` / `gitlab://...` reference. This crate turns the text into a typed value
 //! (in cosign's resolution order, contract section 3); the KMS providers themselves live here too
-//! as they are added. Nothing here reads files, the environment or the network.
+//! ([`open_signer`], [`public_key`], [`create_key`]; [`k8s`] for Kubernetes secrets). Parsing
+//! does no I/O; the providers talk HTTPS and read the credential files a [`KmsConfig`] points
+//! at, never the environment (the CLI fills the config).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod aws;
+mod azure;
+mod config;
+mod encoding;
+mod gcp;
+mod http;
+pub mod k8s;
+mod pkcs11;
+mod pkcs11_uri;
+mod providers;
 mod signer;
+mod vault;
 
+pub use config::{AwsConfig, AzureConfig, GcpConfig, KmsConfig, KubeConfig, Secret, VaultConfig};
+pub use pkcs11::{
+    KeyListing, KeysListing, PinPrompt, PinRequest, Pkcs11CallError, Pkcs11Error, Pkcs11Settings,
+    Pkcs11Signer, TokenListing, list_keys, list_tokens, read_pkcs11_public_key,
+};
+pub use pkcs11_uri::{PKCS11_SCHEME, Pkcs11Pin, Pkcs11Uri, Pkcs11UriError};
+pub use providers::{CreatedKey, check_uri, create_key, open_signer, public_key};
 pub use signer::{BoxFuture, KmsError, RemoteSigner};
 
 use std::fmt;
@@ -66,8 +86,8 @@ pub enum KeyRef {
         /// The URI as given.
         uri: String,
     },
-    /// A `pkcs11:` URI.
-    Pkcs11(String),
+    /// A `pkcs11:` URI (RFC 7512), parsed; its PIN never prints.
+    Pkcs11(Pkcs11Uri),
     /// `k8s://namespace/secret`.
     Kubernetes {
         /// Namespace of the secret.
@@ -90,7 +110,8 @@ impl fmt::Display for KeyRef {
         match self {
             Self::File(p) => write!(f, "{}", p.display()),
             Self::Env(name) => write!(f, "env://{name}"),
-            Self::Url(u) | Self::Pkcs11(u) | Self::GitLab(u) => f.write_str(u),
+            Self::Url(u) | Self::GitLab(u) => f.write_str(u),
+            Self::Pkcs11(uri) => write!(f, "{uri}"),
             Self::Kms { uri, .. } => f.write_str(uri),
             Self::Kubernetes { namespace, name } => write!(f, "k8s://{namespace}/{name}"),
         }
@@ -115,6 +136,9 @@ pub enum KeyRefError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A malformed `pkcs11:` URI.
+    #[error(transparent)]
+    Pkcs11(#[from] Pkcs11UriError),
 }
 
 impl KeyRef {
@@ -128,8 +152,8 @@ impl KeyRef {
             reference: text.to_owned(),
             reason,
         };
-        if text.starts_with("pkcs11:") {
-            return Ok(Self::Pkcs11(text.to_owned()));
+        if text.starts_with(PKCS11_SCHEME) {
+            return Ok(Self::Pkcs11(Pkcs11Uri::parse(text)?));
         }
         let Some((scheme, rest)) = text.split_once("://") else {
             return Ok(Self::File(PathBuf::from(text)));

@@ -27,6 +27,9 @@ pub enum KmsError {
     /// The scheme cannot be used with this key or provider.
     #[error("{0}")]
     Unsupported(String),
+    /// A PKCS#11 token failed.
+    #[error(transparent)]
+    Pkcs11(#[from] crate::Pkcs11Error),
 }
 
 /// A signing key held by a provider. Only digests leave this process.

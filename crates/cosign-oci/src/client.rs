@@ -44,6 +44,10 @@ use crate::auth::{
 use crate::docker_config::DockerConfig;
 use crate::reference::{Reference, Repository, check_tag, scheme, split_host_port};
 
+#[path = "stream.rs"]
+mod stream;
+pub use stream::Progress;
+
 /// The `Accept` header of every manifest GET and HEAD: OCI manifest and index, Docker
 /// manifest and manifest list. (distribution answers 404 for an OCI manifest unless an OCI
 /// type is accepted.)

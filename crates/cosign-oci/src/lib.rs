@@ -22,6 +22,6 @@ mod error;
 pub mod reference;
 mod tls;
 
-pub use client::{MANIFEST_ACCEPT, Manifest, PutManifest, Registry, RegistryOptions};
+pub use client::{MANIFEST_ACCEPT, Manifest, Progress, PutManifest, Registry, RegistryOptions};
 pub use error::OciError;
 pub use reference::{DEFAULT_REGISTRY, DEFAULT_TAG, ImageRef, Reference, Repository, scheme};

@@ -91,4 +91,13 @@ pub enum TypesError {
         /// The annotation key that did not match.
         key: String,
     },
+    /// A `--type` is neither a known shortcut nor an absolute URI.
+    #[error("invalid predicate type: {0}")]
+    InvalidPredicateType(String),
+    /// A predicate file does not fit its predicate type.
+    #[error("{0}")]
+    Predicate(String),
+    /// An in-toto statement is malformed (fail closed: GHSA-w6c6-c85g-mmv6).
+    #[error("invalid in-toto statement: {0}")]
+    Statement(String),
 }

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use cosign_crypto::{Hasher, MessageSource, PublicKey, SignatureScheme};
 use cosign_types::{Digest, HashAlgorithm};
 
-use crate::{Error, Signer};
 use crate::fsutil::check_regular_or_stream;
+use crate::{Error, Signer};
 
 /// Size of each read from the input.
 const CHUNK: usize = 256 * 1024;

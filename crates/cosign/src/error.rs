@@ -106,6 +106,12 @@ pub enum Error {
     /// Signatures exist but none verified (exit code 12).
     #[error("no matching signatures: {0}")]
     NoMatchingSignatures(String),
+    /// The image has no attestations at all (exit code 10 for verify-attestation).
+    #[error("no matching attestations: no attestations found")]
+    NoAttestations,
+    /// Attestations exist but none verified (exit code 12 for verify-attestation).
+    #[error("no matching attestations: {0}")]
+    NoMatchingAttestations(String),
 }
 
 impl Error {

@@ -7,11 +7,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use cosign_crypto::{PrivateKey, PublicKey};
-use cosign_kms::KeyRef;
+use cosign_kms::{KeyRef, PinPrompt, Pkcs11Pin, Pkcs11Settings, Pkcs11Signer, Pkcs11Uri};
 use zeroize::Zeroizing;
 
 use crate::Error;
 use crate::fsutil::read_small_file;
+
+mod kms;
+
+pub use kms::{KMS_ENV_VARS, create_kms_key, kms_config, store_k8s_key_pair};
 
 /// Largest key file we read (keys are a few KiB at most).
 pub const KEY_SIZE_LIMIT: u64 = 1 << 20;
@@ -145,14 +149,54 @@ pub fn decrypt_key_material(
         .map_err(|e| Error::crypto(format!("loading private key {source_name}"), e))
 }
 
+/// The PKCS#11 settings cosign takes from the environment: `COSIGN_PKCS11_MODULE_PATH`,
+/// `COSIGN_PKCS11_PIN` and `COSIGN_PKCS11_IGNORE_CERTIFICATE` (`1` or another true value).
+pub fn pkcs11_settings(env: EnvLookup<'_>) -> Pkcs11Settings {
+    Pkcs11Settings {
+        module_path: env("COSIGN_PKCS11_MODULE_PATH")
+            .filter(|p| !p.is_empty())
+            .map(Into::into),
+        pin: env("COSIGN_PKCS11_PIN")
+            .filter(|p| !p.is_empty())
+            .map(Pkcs11Pin::new),
+        ignore_certificate: env("COSIGN_PKCS11_IGNORE_CERTIFICATE")
+            .is_some_and(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True")),
+    }
+}
+
+/// Opens a signing key on a PKCS#11 token. The PIN comes from the URI, else `settings`, else
+/// `prompt` (only when the token requires a login). A certificate on the token beside the key
+/// becomes [`crate::Signer::certificate_pem`] unless `settings.ignore_certificate`.
+pub fn open_pkcs11_signer(
+    uri: &Pkcs11Uri,
+    settings: &Pkcs11Settings,
+    prompt: Option<PinPrompt<'_>>,
+) -> Result<crate::Signer, Error> {
+    let signer = Pkcs11Signer::open(uri, settings, prompt).map_err(|e| Error::Kms(e.into()))?;
+    Ok(crate::Signer::Remote(Box::new(signer)))
+}
+
 /// Loads a signing key from a reference: a key file / `env://` / URL is decrypted with a
-/// password from `password`; KMS and token references open a remote signer.
+/// password from `password`; KMS and token references open a remote signer. A PKCS#11 key
+/// takes its PIN from the URI or `COSIGN_PKCS11_PIN` (use [`open_pkcs11_signer`] to prompt).
 pub async fn load_signing_key(
     keyref: &KeyRef,
     env: EnvLookup<'_>,
     password: PasswordSource<'_>,
     timeout: Duration,
 ) -> Result<crate::Signer, Error> {
+    if let KeyRef::Pkcs11(uri) = keyref {
+        return open_pkcs11_signer(uri, &pkcs11_settings(env), None);
+    }
+    match keyref {
+        KeyRef::Kms { provider, uri } => {
+            return kms::kms_signer(*provider, uri, env, timeout).await;
+        }
+        KeyRef::Kubernetes { namespace, name } => {
+            return kms::k8s_signing_key(namespace, name, env, timeout).await;
+        }
+        _ => {}
+    }
     let material = read_key_material(keyref, env, timeout).await?;
     Ok(crate::Signer::Local(Box::new(decrypt_key_material(
         &material,
@@ -161,12 +205,26 @@ pub async fn load_signing_key(
     )?)))
 }
 
-/// Loads a verification key: a PEM public key, or the public key of a PEM certificate.
+/// Loads a verification key: a PEM public key, or the public key of a PEM certificate; for a
+/// PKCS#11 URI, the key's public key read from the token (never prompting for a PIN).
 pub async fn load_public_key(
     keyref: &KeyRef,
     env: EnvLookup<'_>,
     timeout: Duration,
 ) -> Result<PublicKey, Error> {
+    if let KeyRef::Pkcs11(uri) = keyref {
+        return cosign_kms::read_pkcs11_public_key(uri, &pkcs11_settings(env))
+            .map_err(|e| Error::Kms(e.into()));
+    }
+    match keyref {
+        KeyRef::Kms { provider, uri } => {
+            return kms::kms_public_key(*provider, uri, env, timeout).await;
+        }
+        KeyRef::Kubernetes { namespace, name } => {
+            return kms::k8s_public_key(namespace, name, env, timeout).await;
+        }
+        _ => {}
+    }
     let material = read_key_material(keyref, env, timeout).await?;
     if let Some(label) = pem_label(&material)
         && ENCRYPTED_KEY_LABELS.contains(&label)

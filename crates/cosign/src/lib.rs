@@ -5,12 +5,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod attest_blob;
+pub mod attestation;
 pub mod blob;
 pub mod certs;
 mod error;
 pub mod fsutil;
 pub mod image;
 pub mod keys;
+pub mod policy;
 pub mod signer;
 pub use cosign_types::time;
 pub mod tlog;

@@ -65,26 +65,36 @@ impl Signer {
 
     /// Signs a digest. A remote signature is checked against the public key before use, so a
     /// provider that answers garbage is caught here.
-    pub async fn sign_digest(&self, scheme: SignatureScheme, digest: &Digest) -> Result<Vec<u8>, Error> {
+    pub async fn sign_digest(
+        &self,
+        scheme: SignatureScheme,
+        digest: &Digest,
+    ) -> Result<Vec<u8>, Error> {
         match self {
             Self::Local(k) => k
                 .sign_digest(scheme, digest)
                 .map_err(|e| Error::crypto("signing", e)),
             Self::Remote(r) => {
                 let sig = r.sign_digest(scheme, digest).await.map_err(Error::Kms)?;
-                r.public_key().verify_digest(scheme, digest, &sig).map_err(|_| {
-                    Error::Verification(format!(
-                        "{} returned a signature that does not verify with its public key",
-                        r.reference()
-                    ))
-                })?;
+                r.public_key()
+                    .verify_digest(scheme, digest, &sig)
+                    .map_err(|_| {
+                        Error::Verification(format!(
+                            "{} returned a signature that does not verify with its public key",
+                            r.reference()
+                        ))
+                    })?;
                 Ok(sig)
             }
         }
     }
 
     /// Signs an in-memory message (a payload, a DSSE PAE).
-    pub async fn sign_message(&self, scheme: SignatureScheme, message: &[u8]) -> Result<Vec<u8>, Error> {
+    pub async fn sign_message(
+        &self,
+        scheme: SignatureScheme,
+        message: &[u8],
+    ) -> Result<Vec<u8>, Error> {
         match self {
             Self::Local(k) => k
                 .sign_message(scheme, message)
@@ -96,7 +106,8 @@ impl Signer {
                         r.reference()
                     ))
                 })?;
-                self.sign_digest(scheme, &cosign_crypto::hash(alg, message)).await
+                self.sign_digest(scheme, &cosign_crypto::hash(alg, message))
+                    .await
             }
         }
     }

@@ -133,6 +133,33 @@ pub async fn upload_dsse(
     Ok(logged)
 }
 
+/// Records a DSSE envelope as an `intoto` 0.0.2 entry (`--rekor-entry-type intoto`) and
+/// verifies the log's answer.
+pub async fn upload_intoto(
+    up: &TlogUpload,
+    envelope_json: &[u8],
+    signature: &[u8],
+    key: &PublicKey,
+    verifier_pem: &[u8],
+) -> Result<LogEntry, Error> {
+    let proposed = entry::intoto(envelope_json, verifier_pem);
+    let logged = create_or_fetch(&up.client, &proposed).await?;
+    let trusted = trusted_for_upload(up).await?;
+    verify_entry(
+        &logged,
+        &trusted,
+        &Expected {
+            artifact_digest: None,
+            signature: Some(signature),
+            verifier: Some(key),
+            verifier_cert_der: None,
+            envelope: Some(envelope_json),
+        },
+    )
+    .map_err(tlog_err("checking the transparency log's answer"))?;
+    Ok(logged)
+}
+
 /// Verifies the log entry of a signature: from `bundled` when the signature carries one, else
 /// by searching the log for `search_digest`. Every entry must match `expected`.
 pub async fn verify_signature_entry(

@@ -22,6 +22,11 @@
 //! - [`RegistryClient`]: plain distribution-API calls, to set up or inspect registry state.
 //! - [`TestCa`]: CA and leaf certificates for TLS tests.
 //! - [`TlogServer`]: our Rekor-compatible `tlog-server`, started per test.
+//! - [`Moto`]: AWS KMS (moto's server over TLS, its `MessageType=DIGEST` bug corrected by
+//!   `python/moto_kms_server.py`, SigV4 checked); [`OpenBao`]: Vault transit (OpenBao dev mode).
+//! - [`FakeGcpKms`], [`FakeAzureKeyVault`], [`FakeKubeApi`]: documented-API fakes (no emulator
+//!   of these exists here) that check every request and sign with real keys.
+//! - [`SoftHsmToken`]: a throw-away SoftHSM2 PKCS#11 token with EC/RSA keys (and certificates).
 //!
 //! Both registry binaries come from `scripts/install-test-deps.sh`. Every process is killed and
 //! every temp dir removed when its owner is dropped. All servers listen on `127.0.0.1` only.
@@ -41,11 +46,16 @@
 mod ca;
 mod client;
 mod image;
+mod kms_fakes;
+mod moto;
+mod openbao;
 mod proxy;
 mod registry;
 mod rt;
 mod server;
+mod softhsm;
 mod tlog;
+mod tls_server;
 mod token;
 
 pub use ca::TestCa;
@@ -54,8 +64,12 @@ pub use client::{
     sha256_digest,
 };
 pub use image::{ImageSpec, PushedImage, push_image, push_image_with_auth};
+pub use kms_fakes::{AzureKeySpec, FakeAzureKeyVault, FakeGcpKms, FakeKubeApi, KubeAuth};
+pub use moto::{MOTO_ACCESS_KEY_ID, MOTO_REGION, Moto, MotoKey, test_python};
+pub use openbao::{OpenBao, bao_bin};
 pub use registry::{
     Auth, BASIC_REALM, DISTRIBUTION_BIN, LoggedRequest, Registry, RegistryConfig, TOKEN_ISSUER,
     TOKEN_SERVICE,
 };
+pub use softhsm::{SOFTHSM_MODULES, SoftHsmToken, TokenKey, TokenKeyType, softhsm_module};
 pub use tlog::{TlogServer, tlog_server_bin, workspace_bin};

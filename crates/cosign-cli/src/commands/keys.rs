@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use cosign::fsutil::StagedFile;
 use cosign_crypto::PrivateKey;
-use cosign_kms::KeyRef;
+use cosign_kms::{KeyRef, PinRequest, Pkcs11Error, Pkcs11Pin, Pkcs11Uri};
 use zeroize::Zeroizing;
 
 use super::{Ctx, env_lookup};
 use crate::args::{GenerateKeyPairArgs, ImportKeyPairArgs, PublicKeyArgs};
-use crate::prompt::{PasswordSource, confirm_continue};
+use crate::prompt::{PasswordSource, confirm_continue, read_pin};
 
 /// Writes `<prefix>.key` (0600) and `<prefix>.pub` (0644) all-or-nothing, after the overwrite
 /// check, printing cosign's two lines.
@@ -54,18 +54,83 @@ fn check_prefix(prefix: &str) -> Result<()> {
 
 pub fn generate_key_pair(args: &GenerateKeyPairArgs, ctx: &Ctx<'_>) -> Result<()> {
     if let Some(uri) = &args.kms {
-        let keyref = KeyRef::parse(uri)?;
-        bail!("creating keys in a KMS ({keyref}) is not supported by this build yet");
+        return generate_in_kms(ctx, uri, &args.output_key_prefix);
     }
     if let Some(dest) = &args.destination {
-        bail!(
-            "storing generated keys in {dest} (Kubernetes, GitHub or GitLab) is not supported by this build yet"
-        );
+        return match KeyRef::parse(dest)? {
+            KeyRef::Kubernetes { namespace, name } => {
+                generate_in_k8s(ctx, &namespace, &name, &args.output_key_prefix)
+            }
+            _ => bail!(
+                "storing generated keys in {dest} (GitHub or GitLab) is not supported by this build yet"
+            ),
+        };
     }
     check_prefix(&args.output_key_prefix)?;
     let password = PasswordSource::detect().read(ctx.printer, true, None)?;
     let key = PrivateKey::generate_ecdsa_p256().context("generating an ECDSA P-256 key")?;
     write_key_pair(ctx, &key, &password, &args.output_key_prefix, false)
+}
+
+/// `generate-key-pair --kms URI`: the key is made in (or found in) the KMS; only
+/// `<prefix>.pub` is written.
+fn generate_in_kms(ctx: &Ctx<'_>, uri: &str, prefix: &str) -> Result<()> {
+    check_prefix(prefix)?;
+    let keyref = KeyRef::parse(uri)?;
+    let KeyRef::Kms { provider, uri } = keyref else {
+        bail!(
+            "--kms takes a KMS URI (awskms://, gcpkms://, azurekms://, hashivault://, openbao://), not {keyref}"
+        );
+    };
+    cosign_kms::check_uri(provider, &uri)?;
+    let timeout = ctx.timeout;
+    let created = ctx.block_on(async {
+        Ok(cosign::keys::create_kms_key(provider, &uri, &env_lookup, timeout).await?)
+    })?;
+    if created.reference != uri {
+        ctx.printer.info(&format!(
+            "Created {} key {}",
+            provider.name(),
+            created.reference
+        ));
+    }
+    let pub_path = PathBuf::from(format!("{prefix}.pub"));
+    write_public(&pub_path, &created.public_key.to_pem())?;
+    ctx.printer
+        .info(&format!("Public key written to {}", pub_path.display()));
+    Ok(())
+}
+
+/// `generate-key-pair k8s://NS/NAME`: a new key pair stored in the Secret (`cosign.key`,
+/// `cosign.pub`, `cosign.password`), and `<prefix>.pub` written locally, as cosign does.
+fn generate_in_k8s(ctx: &Ctx<'_>, namespace: &str, name: &str, prefix: &str) -> Result<()> {
+    check_prefix(prefix)?;
+    let password = PasswordSource::detect().read(ctx.printer, true, None)?;
+    let key = PrivateKey::generate_ecdsa_p256().context("generating an ECDSA P-256 key")?;
+    let encrypted = cosign_crypto::encrypt_private_key(&key, &password)
+        .context("encrypting the private key")?;
+    let public_pem = key.public_key().to_pem();
+    let timeout = ctx.timeout;
+    ctx.block_on(async {
+        Ok(cosign::keys::store_k8s_key_pair(
+            namespace,
+            name,
+            encrypted.as_bytes(),
+            public_pem.as_bytes(),
+            &password,
+            &env_lookup,
+            timeout,
+        )
+        .await?)
+    })?;
+    ctx.printer.info(&format!(
+        "Successfully created secret {name} in namespace {namespace}"
+    ));
+    let pub_path = PathBuf::from(format!("{prefix}.pub"));
+    write_public(&pub_path, &public_pem)?;
+    ctx.printer
+        .info(&format!("Public key written to {}", pub_path.display()));
+    Ok(())
 }
 
 pub fn import_key_pair(args: &ImportKeyPairArgs, ctx: &Ctx<'_>) -> Result<()> {
@@ -75,9 +140,17 @@ pub fn import_key_pair(args: &ImportKeyPairArgs, ctx: &Ctx<'_>) -> Result<()> {
     write_key_pair(ctx, &key, &password, &args.output_key_prefix, args.yes)
 }
 
-/// Loads a private key from `--key`, asking for its password when it is encrypted.
-pub fn load_signing_key(ctx: &Ctx<'_>, key: &str, stdin_busy: Option<&str>) -> Result<cosign::Signer> {
+/// Loads a private key from `--key`, asking for its password when it is encrypted (or for the
+/// PIN of a PKCS#11 token).
+pub fn load_signing_key(
+    ctx: &Ctx<'_>,
+    key: &str,
+    stdin_busy: Option<&str>,
+) -> Result<cosign::Signer> {
     let keyref = KeyRef::parse(key)?;
+    if let KeyRef::Pkcs11(uri) = &keyref {
+        return open_pkcs11_key(ctx, uri, stdin_busy);
+    }
     let source = PasswordSource::detect();
     let printer = ctx.printer;
     let mut password = || -> Result<Zeroizing<Vec<u8>>, cosign::Error> {
@@ -90,6 +163,62 @@ pub fn load_signing_key(ctx: &Ctx<'_>, key: &str, stdin_busy: Option<&str>) -> R
         Ok(cosign::keys::load_signing_key(&keyref, &env_lookup, &mut password, timeout).await?)
     })?;
     Ok(key)
+}
+
+/// Opens a PKCS#11 key: PIN from the URI, `COSIGN_PKCS11_PIN`, else asked as cosign asks.
+fn open_pkcs11_key(
+    ctx: &Ctx<'_>,
+    uri: &Pkcs11Uri,
+    stdin_busy: Option<&str>,
+) -> Result<cosign::Signer> {
+    let settings = cosign::keys::pkcs11_settings(&env_lookup);
+    let printer = ctx.printer;
+    let mut prompt = |req: &PinRequest| -> Result<Pkcs11Pin, Pkcs11Error> {
+        let text = match &req.key_label {
+            Some(key) => format!(
+                "Enter PIN for key '{key}' in PKCS11 token '{}': ",
+                req.token_label
+            ),
+            None => format!("Enter PIN for PKCS11 token '{}': ", req.token_label),
+        };
+        read_pin(printer, &text, stdin_busy)
+            .map(|pin| Pkcs11Pin::new(pin.as_str()))
+            .map_err(|e| Pkcs11Error::PinPrompt {
+                token: req.token_label.clone(),
+                reason: crate::exit::message(&e),
+            })
+    };
+    Ok(cosign::keys::open_pkcs11_signer(
+        uri,
+        &settings,
+        Some(&mut prompt),
+    )?)
+}
+
+/// The certificate to sign with: `--certificate` when given, else the certificate stored on
+/// the PKCS#11 token beside the key. Like cosign, warns when a token key has no certificate.
+pub fn signing_certificate(
+    ctx: &Ctx<'_>,
+    key_ref: &str,
+    key: &cosign::Signer,
+    flag: Option<cosign::certs::Certificate>,
+) -> Result<Option<cosign::certs::Certificate>> {
+    if !key_ref.starts_with(cosign_kms::PKCS11_SCHEME) {
+        return Ok(flag);
+    }
+    let token_cert = key.certificate_pem();
+    if token_cert.is_none() {
+        ctx.printer
+            .warn("no x509 certificate retrieved from the PKCS11 token");
+    }
+    match (flag, token_cert) {
+        (Some(cert), _) => Ok(Some(cert)),
+        (None, Some(pem)) => Ok(Some(cosign::certs::parse_certificate(
+            pem.as_bytes(),
+            "from the PKCS11 token",
+        )?)),
+        (None, None) => Ok(None),
+    }
 }
 
 pub fn public_key(args: &PublicKeyArgs, ctx: &Ctx<'_>) -> Result<()> {

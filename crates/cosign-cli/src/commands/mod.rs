@@ -1,15 +1,26 @@
 //! One module per command. Each turns raw arguments into typed library requests, calls the
 //! `cosign` flows, and prints through the [`Printer`].
 
+mod attest;
+mod attest_blob;
 mod completion;
+mod copy;
 mod env_cmd;
 mod images;
 mod keys;
+mod layout;
+mod manifest_verify;
+mod pkcs11_tool;
+mod progress;
 mod registry;
+mod sbom;
 mod sign;
 mod sign_blob;
 mod tlog;
+mod tree;
+mod upload;
 mod verify;
+mod verify_attestation;
 mod verify_blob;
 mod version;
 
@@ -17,7 +28,9 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
-use crate::args::{AttachCommand, Cli, Command, DownloadCommand};
+use crate::args::{
+    AttachCommand, Cli, Command, DockerfileCommand, DownloadCommand, ManifestCommand, UploadCommand,
+};
 use crate::printer::Printer;
 
 /// What every command gets besides its own arguments.
@@ -57,6 +70,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<()> {
         timeout: cli.global.timeout,
     };
     match cli.command {
+        Command::Pkcs11Tool(a) => pkcs11_tool::run(&a, &ctx),
         Command::Version(a) => version::run(&a, &ctx),
         Command::Completion(a) => completion::run(&a, &ctx),
         Command::Env(a) => env_cmd::run(&a, &ctx),
@@ -67,11 +81,54 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::VerifyBlob(a) => verify_blob::run(&a, &ctx),
         Command::Sign(a) => sign::run(&a, &ctx),
         Command::Verify(a) => verify::run(&a, &ctx),
-        Command::Generate(a) => images::generate(&a, &ctx),
-        Command::Attach(AttachCommand::Signature(a)) => images::attach_signature_cmd(&a, &ctx),
+        Command::Attest(a) => attest::run(&a, &ctx),
+        Command::VerifyAttestation(a) => verify_attestation::run(&a, &ctx),
+        Command::AttestBlob(a) => attest_blob::attest(&a, &ctx),
+        Command::VerifyBlobAttestation(a) => attest_blob::verify(&a, &ctx),
+        Command::Attach(AttachCommand::Attestation(a)) => attest::attach(&a, &ctx),
+        Command::Download(DownloadCommand::Attestation(a)) => attest::download(&a, &ctx),
+        Command::Generate(a) => {
+            progress::deprecated(&ctx, "generate", progress::notices::GENERATE);
+            images::generate(&a, &ctx)
+        }
+        Command::Attach(AttachCommand::Signature(a)) => {
+            progress::deprecated(&ctx, "attach", progress::notices::ATTACH);
+            images::attach_signature_cmd(&a, &ctx)
+        }
         Command::Download(DownloadCommand::Signature(a)) => images::download_signature(&a, &ctx),
-        Command::Triangulate(a) => images::triangulate(&a, &ctx),
+        Command::Triangulate(a) => {
+            progress::deprecated(&ctx, "triangulate", progress::notices::TRIANGULATE);
+            images::triangulate(&a, &ctx)
+        }
         Command::Clean(a) => images::clean_cmd(&a, &ctx),
+        Command::Attach(AttachCommand::Sbom(a)) => {
+            progress::deprecated(&ctx, "attach", progress::notices::ATTACH);
+            sbom::attach(&a, &ctx)
+        }
+        Command::Download(DownloadCommand::Sbom(a)) => sbom::download(&a, &ctx),
+        Command::Upload(UploadCommand::Blob(a)) => {
+            progress::deprecated(&ctx, "upload", progress::notices::UPLOAD);
+            upload::blob(&a, &ctx)
+        }
+        Command::Upload(UploadCommand::Wasm(a)) => {
+            progress::deprecated(&ctx, "upload", progress::notices::UPLOAD);
+            upload::wasm(&a, &ctx)
+        }
+        Command::Copy(a) => {
+            progress::deprecated(&ctx, "copy", progress::notices::COPY);
+            copy::run(&a, &ctx)
+        }
+        Command::Save(a) => layout::save_cmd(&a, &ctx),
+        Command::Load(a) => layout::load_cmd(&a, &ctx),
+        Command::Tree(a) => tree::run(&a, &ctx),
+        Command::Dockerfile(DockerfileCommand::Verify(a)) => {
+            progress::deprecated(&ctx, "dockerfile", progress::notices::DOCKERFILE);
+            manifest_verify::dockerfile(a, &ctx)
+        }
+        Command::Manifest(ManifestCommand::Verify(a)) => {
+            progress::deprecated(&ctx, "manifest", progress::notices::MANIFEST);
+            manifest_verify::manifest(a, &ctx)
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use cosign::fsutil::write_atomic;
 use cosign::image::sign::{DEFAULT_CONCURRENCY, SignOptions, sign_images};
 
 use super::Ctx;
-use super::keys::load_signing_key;
+use super::keys::{load_signing_key, signing_certificate};
 use super::registry::{self, StderrReporter};
 use crate::args::SignArgs;
 
@@ -51,6 +51,7 @@ pub fn run(args: &SignArgs, ctx: &Ctx<'_>) -> Result<()> {
     {
         bail!("public key in certificate does not match that in the signing key");
     }
+    let certificate = signing_certificate(ctx, key_ref, &key, certificate)?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
     let tlog = super::tlog::upload(
         ctx,

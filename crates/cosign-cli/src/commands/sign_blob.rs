@@ -17,7 +17,7 @@ use cosign_types::bundle::{
 use cosign_types::legacy_bundle::LocalSignedPayload;
 
 use super::Ctx;
-use super::keys::load_signing_key;
+use super::keys::{load_signing_key, signing_certificate};
 use crate::args::SignBlobArgs;
 
 pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
@@ -51,7 +51,7 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
             );
         }
     }
-    let certificate = args
+    let mut certificate = args
         .key
         .certificate
         .as_deref()
@@ -103,6 +103,7 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
                 {
                     bail!("public key in certificate does not match that in the signing key");
                 }
+                certificate = signing_certificate(ctx, key_ref, &k, certificate.take())?;
                 k
             }
         };
@@ -110,7 +111,8 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
         // one, Ed25519ph, since the log records a digest.
         let scheme = key.scheme(tlog.is_some());
         let digest_alg = scheme.prehash().unwrap_or(HashAlgorithm::Sha512);
-        let signed = ctx.block_on(async { Ok(sign_blob(&key, scheme, input, digest_alg).await?) })?;
+        let signed =
+            ctx.block_on(async { Ok(sign_blob(&key, scheme, input, digest_alg).await?) })?;
         let entry = match &tlog {
             Some(up) => {
                 let pem = certificate

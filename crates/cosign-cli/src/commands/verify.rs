@@ -2,7 +2,8 @@
 //! print cosign's checks block (stderr) and the verified payloads (stdout).
 
 use anyhow::{Result, bail};
-use cosign::image::verify::{ImageVerification, VerifyOptions, verify_image};
+use cosign::image::source::ImageSource;
+use cosign::image::verify::{ImageVerification, VerifyOptions, verify_image_from};
 use cosign_kms::KeyRef;
 use futures_util::stream::{self, StreamExt};
 
@@ -35,7 +36,23 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
     if args.insecure_ignore_tlog {
         ctx.printer.warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
     }
-    let images = registry::parse_images(&args.images)?;
+    // --local-image: each argument is a `cosign save` directory.
+    let layouts = if args.local_image {
+        args.images
+            .iter()
+            .map(|p| cosign::image::layout::Layout::open(std::path::Path::new(p)))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        Vec::new()
+    };
+    let images = if args.local_image {
+        layouts
+            .iter()
+            .map(|l| Ok(l.resolved()?.given))
+            .collect::<Result<Vec<_>, cosign::Error>>()?
+    } else {
+        registry::parse_images(&args.images)?
+    };
     let annotations = registry::parse_annotations(&args.annotations)?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
     let keyref = KeyRef::parse(key_ref)?;
@@ -51,13 +68,20 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
         tlog,
     };
     let results: Vec<Result<ImageVerification, cosign::Error>> = ctx.block_on(async {
-        Ok(stream::iter(&images)
-            .map(|image| verify_image(&reg, image, &opts))
+        Ok(stream::iter(images.iter().enumerate())
+            .map(|(i, image)| {
+                let src = match layouts.get(i) {
+                    Some(l) => ImageSource::Layout(l),
+                    None => ImageSource::Registry(&reg),
+                };
+                let opts = &opts;
+                async move { verify_image_from(&src, image, opts).await }
+            })
             .buffered(CONCURRENCY)
             .collect()
             .await)
     })?;
-    for (image, result) in images.iter().zip(results) {
+    for ((image, given), result) in images.iter().zip(&args.images).zip(results) {
         let verified = result.map_err(VerifyFailure)?;
         let outcomes: Vec<_> = verified
             .signatures
@@ -74,13 +98,12 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
         } else {
             LogCheck::Online
         };
-        print_header(
-            ctx,
-            &image.to_string(),
-            args,
-            !opts.annotations.is_empty(),
-            log,
-        );
+        let shown = if args.local_image {
+            given.clone()
+        } else {
+            image.to_string()
+        };
+        print_header(ctx, &shown, args, !opts.annotations.is_empty(), log);
         if args.output == "text" {
             for s in &verified.signatures {
                 ctx.printer.out_line(&String::from_utf8_lossy(&s.payload))?;

@@ -7,10 +7,14 @@
     clippy::disallowed_methods
 )]
 
+mod artifacts;
+mod attest;
 mod blob;
 mod common;
 mod images;
 mod interop;
 mod keys;
+mod kms;
+mod pkcs11;
 mod surface;
 mod tlog;

@@ -196,6 +196,9 @@ fn help_texts() {
         "download signature",
         "triangulate",
         "clean",
+        "pkcs11-tool",
+        "pkcs11-tool list-tokens",
+        "pkcs11-tool list-keys-uris",
     ] {
         let mut args: Vec<&str> = cmd.split(' ').collect();
         args.push("--help");

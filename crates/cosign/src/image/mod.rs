@@ -1,10 +1,19 @@
 //! Container images: signing, verifying and managing signatures stored in OCI registries, in
 //! cosign's legacy layout (`sha256-<hex>.sig` tags) and as OCI 1.1 referrers (Sigstore bundles).
 
+pub mod attest;
 pub mod clean;
+pub mod copy;
 pub mod download;
+pub mod layout;
+pub mod refs;
+pub mod sbom;
 pub mod sign;
+pub mod source;
 pub mod storage;
+pub mod transfer;
+pub mod tree;
+pub mod upload;
 pub mod verify;
 
 use cosign_oci::{ImageRef, Reference, Registry};

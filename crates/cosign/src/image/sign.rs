@@ -29,8 +29,8 @@ use super::storage::{
     AppendOutcome, AttachmentKind, NewLayer, Storage, append_fallback_index, append_layer,
 };
 use super::{Reporter, Resolved, resolve, tag_reference_warning};
-use crate::{Error, Signer};
 use crate::certs::Certificate;
+use crate::{Error, Signer};
 
 /// The predicate type of `cosign sign` statements in the new bundle format.
 pub const SIGN_PREDICATE_TYPE: &str = "https://sigstore.dev/cosign/sign/v1";

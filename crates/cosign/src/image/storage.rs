@@ -103,6 +103,17 @@ impl Storage {
         digest.tag_form()
     }
 
+    /// The attachment size cap in force (`COSIGN_MAX_ATTACHMENT_SIZE`, default 128 MiB).
+    pub fn max_attachment_limit(&self) -> u64 {
+        self.max_attachment()
+    }
+
+    /// The manifest and config media types of attachment images (OCI, or Docker schema 2
+    /// with `COSIGN_DOCKER_MEDIA_TYPES`).
+    pub fn attachment_manifest_types(&self) -> (&'static str, &'static str) {
+        self.manifest_types()
+    }
+
     fn max_attachment(&self) -> u64 {
         if self.max_attachment_size == 0 {
             DEFAULT_MAX_ATTACHMENT_SIZE
@@ -532,6 +543,73 @@ pub async fn append_fallback_index(
             |m: &[u8]| {
                 ImageIndex::from_json(m)
                     .map(|i| i.manifests.iter().any(|d| d.digest == entry.digest))
+                    .unwrap_or(false)
+            },
+        )
+        .await?
+        {
+            return Ok(());
+        }
+    }
+    Err(Error::Usage(format!(
+        "{repo}:{tag} kept changing under concurrent writers; gave up after {MAX_UPDATE_ATTEMPTS} attempts"
+    )))
+}
+
+/// Adds several `entries` to the referrers fallback index `sha256-<hex>` in one update (one
+/// read, one write, one lost-update check), keeping entries sorted by digest. Used when many
+/// referrers arrive at once (copy, load).
+pub async fn append_fallback_entries(
+    reg: &Registry,
+    repo: &Repository,
+    subject: &Digest,
+    entries: &[Descriptor],
+) -> Result<(), Error> {
+    let tag = Storage::fallback_tag(subject);
+    let reference = Reference::Tag(tag.clone());
+    for _ in 0..MAX_UPDATE_ATTEMPTS {
+        let started = Instant::now();
+        let mut index = match reg
+            .get_manifest(repo, &reference)
+            .await
+            .map_err(reg_err(format!("reading {repo}:{tag}")))?
+        {
+            Some(m) => ImageIndex::from_json(&m.bytes)
+                .map_err(|e| Error::format(format!("parsing {repo}:{tag}"), e))?,
+            None => ImageIndex::empty(),
+        };
+        let missing: Vec<&Descriptor> = entries
+            .iter()
+            .filter(|e| !index.manifests.iter().any(|d| d.digest == e.digest))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        index.manifests.extend(missing.into_iter().cloned());
+        if index.manifests.len() > MAX_ENTRIES {
+            return Err(Error::Usage(format!(
+                "{repo}:{tag} would list {} referrers; registries and cosign accept at most {MAX_ENTRIES}",
+                index.manifests.len()
+            )));
+        }
+        index.manifests.sort_by_key(|d| d.digest.to_string());
+        let put = reg
+            .put_manifest(repo, &reference, OCI_INDEX_MEDIA_TYPE, &index.to_json())
+            .await
+            .map_err(reg_err(format!("writing {repo}:{tag}")))?;
+        if survived(
+            reg,
+            repo,
+            &tag,
+            &put.digest,
+            started.elapsed(),
+            |m: &[u8]| {
+                ImageIndex::from_json(m)
+                    .map(|i| {
+                        entries
+                            .iter()
+                            .all(|e| i.manifests.iter().any(|d| d.digest == e.digest))
+                    })
                     .unwrap_or(false)
             },
         )

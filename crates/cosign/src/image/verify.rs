@@ -16,8 +16,8 @@ use cosign_types::dsse::IN_TOTO_PAYLOAD_TYPE;
 use cosign_types::{Digest, SimpleSigning};
 use serde_json::{Map, Value};
 
-use super::resolve;
-use super::storage::{AttachmentKind, ReferrerBundle, Storage, legacy_entries, referrer_bundles};
+use super::source::ImageSource;
+use super::storage::{AttachmentKind, ReferrerBundle, Storage};
 use crate::Error;
 
 /// The policy a signature must satisfy.
@@ -84,20 +84,29 @@ pub async fn verify_image(
     image: &ImageRef,
     opts: &VerifyOptions,
 ) -> Result<ImageVerification, Error> {
-    let resolved = resolve(reg, image, false).await?;
+    verify_image_from(&ImageSource::Registry(reg), image, opts).await
+}
+
+/// [`verify_image`] reading from a registry or a saved layout (`--local-image`).
+pub async fn verify_image_from(
+    src: &ImageSource<'_>,
+    image: &ImageRef,
+    opts: &VerifyOptions,
+) -> Result<ImageVerification, Error> {
+    let resolved = src.resolve(image, false).await?;
     let repo = image.repository();
     let mut errors: Vec<String> = Vec::new();
     let mut found_any = false;
     let mut pending = Vec::new();
 
-    if let Some(entries) = legacy_entries(
-        reg,
-        &opts.storage,
-        repo,
-        &resolved.digest,
-        AttachmentKind::Signature,
-    )
-    .await?
+    if let Some(entries) = src
+        .legacy_entries(
+            &opts.storage,
+            repo,
+            &resolved.digest,
+            AttachmentKind::Signature,
+        )
+        .await?
     {
         found_any |= !entries.is_empty();
         for e in &entries {
@@ -114,7 +123,9 @@ pub async fn verify_image(
     }
     let mut verified = check_log(opts, pending, &mut errors).await;
     if verified.is_empty() {
-        let bundles = referrer_bundles(reg, &opts.storage, repo, &resolved.digest).await?;
+        let bundles = src
+            .referrer_bundles(&opts.storage, repo, &resolved.digest)
+            .await?;
         found_any |= !bundles.is_empty();
         let mut pending = Vec::new();
         for b in &bundles {

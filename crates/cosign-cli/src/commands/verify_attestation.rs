@@ -1,0 +1,194 @@
+//! `cosign verify-attestation`: verify image attestations of one predicate type with a public
+//! key, evaluate CUE/Rego policies over their statements, and print cosign's checks block
+//! (stderr) and each verified DSSE envelope (stdout, one per line).
+
+use anyhow::{Result, bail};
+use cosign::attestation::VerifiedAttestation;
+use cosign::image::attest::{
+    ImageAttestations, VerifyAttestationOptions, verify_image_attestations,
+};
+use cosign::image::source::ImageSource;
+use cosign::policy::Policies;
+use cosign_kms::KeyRef;
+use cosign_types::predicate::PredicateType;
+use futures_util::stream::{self, StreamExt};
+
+use super::registry;
+use super::{Ctx, env_lookup};
+use crate::args::VerifyAttestationArgs;
+use crate::exit::VerifyFailure;
+
+/// Images verified at once.
+const CONCURRENCY: usize = 8;
+
+pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
+    if args.max_workers == 0 {
+        bail!("please set the --max-worker flag to a value that is greater than 0");
+    }
+    if args.sk {
+        bail!("hardware security keys (--sk) are not supported by this build");
+    }
+    let Some(key_ref) = &args.key else {
+        bail!(
+            "keyless verification (--certificate-identity, Fulcio roots) is not supported by this build yet: pass --key"
+        );
+    };
+    let predicate_type = PredicateType::parse(&args.predicate_type)?;
+    let policies = Policies::load(&args.policy)?;
+    let tlog = super::tlog::verify(
+        args.insecure_ignore_tlog || args.private_infrastructure,
+        &args.rekor_url,
+        args.trusted_root.as_deref(),
+        args.offline,
+    )?;
+    if args.insecure_ignore_tlog {
+        ctx.printer.warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the attestation.");
+    }
+    // --local-image: each argument is a `cosign save` directory.
+    let layouts = if args.local_image {
+        args.images
+            .iter()
+            .map(|p| cosign::image::layout::Layout::open(std::path::Path::new(p)))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        Vec::new()
+    };
+    let images = if args.local_image {
+        layouts
+            .iter()
+            .map(|l| Ok(l.resolved()?.given))
+            .collect::<Result<Vec<_>, cosign::Error>>()?
+    } else {
+        registry::parse_images(&args.images)?
+    };
+    let reg = registry::client(&args.registry, ctx.timeout)?;
+    let keyref = KeyRef::parse(key_ref)?;
+    let timeout = ctx.timeout;
+    let key = ctx.block_on(async {
+        Ok(cosign::keys::load_public_key(&keyref, &env_lookup, timeout).await?)
+    })?;
+    let opts = VerifyAttestationOptions {
+        key,
+        predicate_type,
+        check_claims: args.check_claims,
+        storage: registry::storage(&args.registry)?,
+        tlog,
+    };
+    let results: Vec<Result<ImageAttestations, cosign::Error>> = ctx.block_on(async {
+        Ok(stream::iter(images.iter().enumerate())
+            .map(|(i, image)| {
+                let src = match layouts.get(i) {
+                    Some(l) => ImageSource::Layout(l),
+                    None => ImageSource::Registry(&reg),
+                };
+                let opts = &opts;
+                async move { verify_image_attestations(src, image, opts).await }
+            })
+            .buffered(CONCURRENCY)
+            .collect()
+            .await)
+    })?;
+    for ((image, given), result) in images.iter().zip(&args.images).zip(results) {
+        let verified = result.map_err(VerifyFailure)?;
+        let checked = apply_policies(ctx, &policies, verified.attestations)?;
+        let outcomes: Vec<_> = checked.iter().filter_map(|a| a.tlog.as_ref()).collect();
+        if outcomes.iter().any(|o| o.entry.inactive_key) {
+            ctx.printer.info(super::tlog::INACTIVE_KEY_INFO);
+        }
+        let log = if opts.tlog.is_none() || outcomes.is_empty() {
+            LogCheck::None
+        } else if outcomes.iter().all(|o| o.offline) {
+            LogCheck::Offline
+        } else {
+            LogCheck::Online
+        };
+        let shown = if args.local_image {
+            given.clone()
+        } else {
+            image.to_string()
+        };
+        print_header(ctx, &shown, args.check_claims, log);
+        for a in &checked {
+            let text = String::from_utf8_lossy(&a.envelope_json);
+            ctx.printer.out_line(text.trim_end())?;
+        }
+    }
+    Ok(())
+}
+
+/// cosign's policy step: CUE then Rego over each attestation's statement; any failure is
+/// reported in cosign's words and fails the command.
+fn apply_policies(
+    ctx: &Ctx<'_>,
+    policies: &Policies,
+    attestations: Vec<VerifiedAttestation>,
+) -> Result<Vec<VerifiedAttestation>> {
+    if policies.is_empty() {
+        return Ok(attestations);
+    }
+    let mut checked = Vec::new();
+    let mut errors: Vec<String> = Vec::new();
+    for a in attestations {
+        let input = &a.statement.document;
+        if !policies.cue.is_empty() {
+            ctx.printer.info(&format!(
+                "will be validating against CUE policies: {}",
+                policies.cue_list()
+            ));
+            if let Err(e) = policies.evaluate_cue(input) {
+                errors.push(e);
+                continue;
+            }
+        }
+        if !policies.rego.is_empty() {
+            ctx.printer.info(&format!(
+                "will be validating against Rego policies: {}",
+                policies.rego_list()
+            ));
+            let errs = policies.evaluate_rego(input);
+            if !errs.is_empty() {
+                errors.extend(errs);
+                continue;
+            }
+        }
+        checked.push(a);
+    }
+    if !errors.is_empty() {
+        ctx.printer.info(&format!(
+            "There are {} number of errors occurred during the validation:\n",
+            errors.len()
+        ));
+        for e in &errors {
+            ctx.printer.info(&format!("- {e}"));
+        }
+        bail!("{} validation errors occurred", errors.len());
+    }
+    Ok(checked)
+}
+
+/// How the attestations' log entries were checked.
+enum LogCheck {
+    None,
+    Offline,
+    Online,
+}
+
+fn print_header(ctx: &Ctx<'_>, image: &str, check_claims: bool, log: LogCheck) {
+    let p = ctx.printer;
+    p.info(&format!("\nVerification for {image} --"));
+    p.info("The following checks were performed on each of these signatures:");
+    if check_claims {
+        p.info("  - The cosign claims were validated");
+    }
+    match log {
+        LogCheck::None => {}
+        LogCheck::Offline => {
+            p.info("  - Existence of the claims in the transparency log was verified offline");
+        }
+        LogCheck::Online => {
+            p.info("  - The claims were present in the transparency log");
+            p.info("  - The signatures were integrated into the transparency log when the certificate was valid");
+        }
+    }
+    p.info("  - The signatures were verified against the specified public key");
+}

@@ -1,0 +1,495 @@
+//! Attestations, whatever they are attached to: signing an in-toto statement as a DSSE envelope
+//! (and recording it in the transparency log as a `dsse` or `intoto` entry), the bundles that
+//! carry it, and verifying an envelope against a key, a predicate type, a subject digest and
+//! its log entry.
+//!
+//! Verification fails closed (GHSA-w6c6-c85g-mmv6): an envelope whose payload type is not
+//! in-toto, whose statement does not parse, lacks a predicate type or subjects, or whose
+//! predicate does not fit the requested type is an error, never a success. Only statements of
+//! the requested predicate type count (GHSA-vjxv-45g9-9296): others are reported as such.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use cosign_crypto::PublicKey;
+use cosign_tlog::LogEntry;
+use cosign_types::bundle::{
+    BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent, PublicKeyIdentifier, VerificationMaterial,
+    VerificationMaterialContent, X509Certificate,
+};
+use cosign_types::dsse::{Envelope, EnvelopeSignature, IN_TOTO_PAYLOAD_TYPE};
+use cosign_types::intoto::Statement;
+use cosign_types::legacy_bundle::LocalSignedPayload;
+use cosign_types::predicate::PredicateType;
+use cosign_types::{Digest, HashAlgorithm};
+
+use crate::certs::Certificate;
+use crate::tlog::{TlogOutcome, TlogUpload, TlogVerify};
+use crate::{Error, Signer};
+
+/// Most signatures examined on one envelope.
+pub const MAX_ENVELOPE_SIGNATURES: usize = 32;
+
+/// The transparency log entry kind an attestation is recorded as (`--rekor-entry-type`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RekorEntryType {
+    /// `dsse` 0.0.1 (the default).
+    #[default]
+    Dsse,
+    /// `intoto` 0.0.2.
+    Intoto,
+}
+
+impl RekorEntryType {
+    /// Parses `dsse` or `intoto`.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        match text {
+            "dsse" => Ok(Self::Dsse),
+            "intoto" => Ok(Self::Intoto),
+            _ => Err(Error::Usage("unknown value for rekor-entry-type".into())),
+        }
+    }
+}
+
+/// A signed attestation.
+#[derive(Clone, Debug)]
+pub struct SignedAttestation {
+    /// The statement (the envelope's payload).
+    pub statement: Vec<u8>,
+    /// The envelope.
+    pub envelope: Envelope,
+    /// The envelope JSON as stored and logged (cosign v3's protojson form:
+    /// `{"payload":..,"payloadType":..,"signatures":[{"sig":..}]}`).
+    pub envelope_json: Vec<u8>,
+    /// The raw signature over the PAE.
+    pub signature: Vec<u8>,
+    /// The log entry, when recorded.
+    pub entry: Option<LogEntry>,
+}
+
+fn tlog_ctx(e: cosign_tlog::TlogError) -> Error {
+    Error::Tlog {
+        context: "recording the log entry in the bundle".into(),
+        source: Box::new(e),
+    }
+}
+
+impl SignedAttestation {
+    /// A Sigstore bundle v0.3 holding the envelope, the key hint (or certificate) and the log
+    /// entry.
+    pub fn sigstore_bundle(
+        &self,
+        key: &PublicKey,
+        certificate: Option<&Certificate>,
+    ) -> Result<Vec<u8>, Error> {
+        let tlog_entries = match &self.entry {
+            Some(e) => vec![e.to_bundle_entry().map_err(tlog_ctx)?],
+            None => Vec::new(),
+        };
+        let content = match certificate {
+            Some(c) => VerificationMaterialContent::Certificate(X509Certificate {
+                raw_bytes: c.der.clone(),
+            }),
+            None => VerificationMaterialContent::PublicKey(PublicKeyIdentifier {
+                hint: STANDARD.encode(key.hint()),
+            }),
+        };
+        Ok(Bundle {
+            media_type: BUNDLE_V03_MEDIA_TYPE.to_owned(),
+            verification_material: VerificationMaterial {
+                content,
+                tlog_entries,
+                timestamp_verification_data: None,
+            },
+            content: BundleContent::DsseEnvelope(self.envelope.clone()),
+        }
+        .to_json())
+    }
+
+    /// cosign's legacy bundle file for an attestation: `base64Signature` is the base64 of the
+    /// envelope JSON, `cert` the base64 of the certificate PEM (when there is one),
+    /// `rekorBundle` the log entry.
+    pub fn legacy_bundle(&self, certificate: Option<&Certificate>) -> Vec<u8> {
+        LocalSignedPayload {
+            base64_signature: STANDARD.encode(&self.envelope_json),
+            cert: certificate.map(|c| STANDARD.encode(c.pem.as_bytes())),
+            rekor_bundle: self.entry.as_ref().map(LogEntry::to_legacy_bundle),
+        }
+        .to_json()
+    }
+
+    /// The `dev.sigstore.cosign/bundle` annotation of a legacy attestation layer.
+    pub fn rekor_bundle_annotation(&self) -> Option<String> {
+        self.entry
+            .as_ref()
+            .map(|e| String::from_utf8_lossy(&e.to_legacy_bundle().to_json()).into_owned())
+    }
+}
+
+/// Signs `statement` as a DSSE envelope (payload type `application/vnd.in-toto+json`, signature
+/// over the PAE) and, with `tlog`, records it as `entry_type` and checks the log's answer.
+pub async fn sign_statement(
+    signer: &Signer,
+    statement: Vec<u8>,
+    certificate: Option<&Certificate>,
+    tlog: Option<&TlogUpload>,
+    entry_type: RekorEntryType,
+) -> Result<SignedAttestation, Error> {
+    // DSSE signs the whole PAE, which is in memory: Ed25519 keys sign it pure, as Rekor's dsse
+    // and intoto types verify it (only a digest-only remote signer falls back to Ed25519ph).
+    let scheme = signer.scheme(false);
+    let pae = cosign_types::pae(IN_TOTO_PAYLOAD_TYPE, &statement);
+    let signature = signer.sign_message(scheme, &pae).await?;
+    let envelope = Envelope {
+        payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
+        payload: statement.clone(),
+        signatures: vec![EnvelopeSignature {
+            keyid: String::new(),
+            sig: signature.clone(),
+        }],
+    };
+    let envelope_json = envelope.to_json_compact_new();
+    let mut entry = None;
+    if let Some(up) = tlog {
+        let pem = certificate
+            .map(|c| c.pem.clone())
+            .or_else(|| signer.certificate_pem())
+            .unwrap_or_else(|| signer.public_key().to_pem());
+        let key = signer.public_key();
+        entry = Some(match entry_type {
+            RekorEntryType::Dsse => {
+                crate::tlog::upload_dsse(up, &envelope_json, &signature, &key, pem.as_bytes())
+                    .await?
+            }
+            RekorEntryType::Intoto => {
+                crate::tlog::upload_intoto(up, &envelope_json, &signature, &key, pem.as_bytes())
+                    .await?
+            }
+        });
+    }
+    Ok(SignedAttestation {
+        statement,
+        envelope,
+        envelope_json,
+        signature,
+        entry,
+    })
+}
+
+/// What an attestation must satisfy.
+#[derive(Clone, Copy)]
+pub struct AttestationPolicy<'a> {
+    /// The verification key.
+    pub key: &'a PublicKey,
+    /// Only statements of this predicate type count.
+    pub predicate_type: &'a PredicateType,
+    /// `--check-claims`: a subject must carry this digest.
+    pub subject: Option<&'a Digest>,
+    /// Transparency log verification (None: `--insecure-ignore-tlog`).
+    pub tlog: Option<&'a TlogVerify>,
+}
+
+/// An envelope to verify, with where it came from.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// How errors name it (`attestation sha256:...`, `bundle ...`).
+    pub name: String,
+    /// The envelope JSON as stored (what the log entry hashed, and what is printed).
+    pub envelope_json: Vec<u8>,
+    /// The log entry stored with it (bundle annotation, bundle `tlogEntries`).
+    pub entry: Option<LogEntry>,
+}
+
+/// A verified attestation of the requested type.
+#[derive(Clone, Debug)]
+pub struct VerifiedAttestation {
+    /// The envelope JSON as stored.
+    pub envelope_json: Vec<u8>,
+    /// The statement.
+    pub statement: Statement,
+    /// The log entry that proved it was recorded (None when the log was skipped).
+    pub tlog: Option<TlogOutcome>,
+}
+
+/// The outcome of one candidate whose signature verified.
+#[derive(Clone, Debug)]
+pub enum Checked {
+    /// Of the requested type, and every check passed.
+    Verified(VerifiedAttestation),
+    /// Signed by the key, but of another predicate type (which is named).
+    OtherType(String),
+}
+
+/// What the synchronous checks of a candidate found.
+enum EnvelopeCheck {
+    /// Every check passed: the envelope, its statement and the signature that verified.
+    Passed(Box<(Envelope, Statement, Vec<u8>)>),
+    /// A verified statement of another predicate type.
+    OtherType(String),
+}
+
+/// The synchronous checks of a candidate: the envelope, its signature, the statement, the
+/// predicate type, the claims and the predicate.
+fn check_envelope(policy: &AttestationPolicy<'_>, c: &Candidate) -> Result<EnvelopeCheck, String> {
+    let name = &c.name;
+    let env = Envelope::from_json(&c.envelope_json)
+        .map_err(|e| format!("{name}: not a DSSE envelope: {e}"))?;
+    if env.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(format!(
+            "{name}: invalid payloadType {} on envelope. Expected {IN_TOTO_PAYLOAD_TYPE}",
+            env.payload_type
+        ));
+    }
+    if env.signatures.is_empty() {
+        return Err(format!("{name}: the envelope has no signatures"));
+    }
+    if env.signatures.len() > MAX_ENVELOPE_SIGNATURES {
+        return Err(format!(
+            "{name}: the envelope has {} signatures, more than the {MAX_ENVELOPE_SIGNATURES} examined",
+            env.signatures.len()
+        ));
+    }
+    let pae = env.pae();
+    let schemes = crate::image::verify::schemes_for(policy.key);
+    let good = env
+        .signatures
+        .iter()
+        .find(|s| {
+            schemes
+                .iter()
+                .any(|scheme| policy.key.verify_message(*scheme, &pae, &s.sig).is_ok())
+        })
+        .map(|s| s.sig.clone())
+        .ok_or_else(|| format!("{name}: invalid signature when validating the DSSE envelope"))?;
+    let statement = Statement::from_json(&env.payload).map_err(|e| format!("{name}: {e}"))?;
+    if statement.predicate_type != policy.predicate_type.uri() {
+        return Ok(EnvelopeCheck::OtherType(statement.predicate_type));
+    }
+    if let Some(d) = policy.subject
+        && statement.subject_matching(d).is_none()
+    {
+        return Err(format!(
+            "{name}: no matching subject digest found: the statement names no subject with digest {d}"
+        ));
+    }
+    policy
+        .predicate_type
+        .check_predicate(&statement.predicate)
+        .map_err(|e| format!("{name}: {e}"))?;
+    Ok(EnvelopeCheck::Passed(Box::new((env, statement, good))))
+}
+
+/// Verifies one candidate: every check of [`check_envelope`], then its transparency log entry
+/// (from the candidate, else looked up online by the payload's hash). `Err` says why it failed.
+pub async fn check_candidate(
+    policy: &AttestationPolicy<'_>,
+    c: Candidate,
+) -> Result<Checked, String> {
+    let (env, statement, signature) = match check_envelope(policy, &c)? {
+        EnvelopeCheck::Passed(passed) => *passed,
+        EnvelopeCheck::OtherType(other) => return Ok(Checked::OtherType(other)),
+    };
+    let tlog = match policy.tlog {
+        None => None,
+        Some(tv) => Some(
+            check_log(tv, &c, &env, &signature, policy.key)
+                .await
+                .map_err(|e| format!("{}: {e}", c.name))?,
+        ),
+    };
+    Ok(Checked::Verified(VerifiedAttestation {
+        envelope_json: c.envelope_json,
+        statement,
+        tlog,
+    }))
+}
+
+async fn check_log(
+    tv: &TlogVerify,
+    c: &Candidate,
+    env: &Envelope,
+    signature: &[u8],
+    key: &PublicKey,
+) -> Result<TlogOutcome, Error> {
+    // intoto 0.0.1 bodies record no signature: only the envelope hash and key bind them.
+    let records_signatures = c
+        .entry
+        .as_ref()
+        .and_then(|e| cosign_tlog::entry::Body::parse(&e.body).ok())
+        .is_none_or(|b| b.signatures().iter().any(|(s, _)| !s.is_empty()));
+    let expected = cosign_tlog::Expected {
+        artifact_digest: None,
+        signature: records_signatures.then_some(signature),
+        verifier: Some(key),
+        verifier_cert_der: None,
+        envelope: Some(&c.envelope_json),
+    };
+    let payload_digest = cosign_crypto::hash(HashAlgorithm::Sha256, &env.payload);
+    crate::tlog::verify_signature_entry(tv, c.entry.as_ref(), Some(&payload_digest), &expected)
+        .await
+}
+
+/// Verifies one attestation that must be of the requested type (blobs): another type fails with
+/// cosign's "invalid predicate type, expected X got Y".
+pub async fn verify_one(
+    policy: &AttestationPolicy<'_>,
+    c: Candidate,
+) -> Result<VerifiedAttestation, Error> {
+    match check_candidate(policy, c).await {
+        Ok(Checked::Verified(v)) => Ok(v),
+        Ok(Checked::OtherType(got)) => Err(Error::Verification(format!(
+            "invalid predicate type, expected {} got {got}",
+            policy.predicate_type.uri()
+        ))),
+        Err(e) => Err(Error::Verification(e)),
+    }
+}
+
+/// The envelope of a Sigstore bundle that must hold an attestation, with its log entry.
+pub fn bundle_candidate(name: &str, bundle: &Bundle) -> Result<Candidate, Error> {
+    match &bundle.verification_material.content {
+        VerificationMaterialContent::PublicKey(_) => {}
+        _ => {
+            return Err(Error::Usage(format!(
+                "{name} carries a certificate: keyless verification is not supported by this build yet"
+            )));
+        }
+    }
+    let BundleContent::DsseEnvelope(env) = &bundle.content else {
+        return Err(Error::Verification(format!(
+            "{name} holds a message signature, not a DSSE attestation"
+        )));
+    };
+    Ok(Candidate {
+        name: name.to_owned(),
+        envelope_json: env.to_json_compact_new(),
+        entry: bundle
+            .verification_material
+            .tlog_entries
+            .first()
+            .map(LogEntry::from_bundle_entry),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosign_crypto::PrivateKey;
+    use cosign_types::intoto::statement_v01;
+
+    fn digest() -> Digest {
+        cosign_crypto::hash(HashAlgorithm::Sha256, b"artifact")
+    }
+
+    async fn signed(key: &Signer, statement: Vec<u8>) -> SignedAttestation {
+        sign_statement(key, statement, None, None, RekorEntryType::Dsse)
+            .await
+            .unwrap()
+    }
+
+    fn statement(ptype: &str, predicate: &str) -> Vec<u8> {
+        statement_v01("file", &digest().hex(), ptype, predicate.as_bytes())
+    }
+
+    fn candidate(json: Vec<u8>) -> Candidate {
+        Candidate {
+            name: "test".into(),
+            envelope_json: json,
+            entry: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn verifies_and_fails_closed() {
+        let private = PrivateKey::generate_ecdsa_p256().unwrap();
+        let public = private.public_key();
+        let key = Signer::Local(Box::new(private));
+        let custom = PredicateType::parse("custom").unwrap();
+        let d = digest();
+        let policy = AttestationPolicy {
+            key: &public,
+            predicate_type: &custom,
+            subject: Some(&d),
+            tlog: None,
+        };
+        let ok = signed(
+            &key,
+            statement(custom.uri(), r#"{"Data":"x","Timestamp":"t"}"#),
+        )
+        .await;
+        let v = verify_one(&policy, candidate(ok.envelope_json.clone()))
+            .await
+            .unwrap();
+        assert_eq!(v.statement.predicate_type, custom.uri());
+
+        // Another predicate type: GHSA-vjxv-45g9-9296.
+        let other = signed(&key, statement("https://example.com/t", "{}")).await;
+        let e = verify_one(&policy, candidate(other.envelope_json))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "invalid predicate type, expected {} got https://example.com/t",
+                custom.uri()
+            )
+        );
+
+        // Statements and predicates that do not parse fail: GHSA-w6c6-c85g-mmv6.
+        for bad in [
+            b"not json".to_vec(),
+            br#"{"_type":"x","subject":[{"digest":{"sha256":"a"}}]}"#.to_vec(),
+            format!(
+                r#"{{"_type":"x","predicateType":"{}","subject":[{{"digest":{{"sha256":"{}"}}}}],"predicate":"text"}}"#,
+                custom.uri(),
+                d.hex()
+            )
+            .into_bytes(),
+            format!(
+                r#"{{"_type":"x","predicateType":"{}","subject":null}}"#,
+                custom.uri()
+            )
+            .into_bytes(),
+        ] {
+            let s = signed(&key, bad).await;
+            assert!(
+                verify_one(&policy, candidate(s.envelope_json)).await.is_err()
+            );
+        }
+
+        // Wrong subject digest.
+        let wrong = Digest::from_hex(HashAlgorithm::Sha256, &"0".repeat(64)).unwrap();
+        let p2 = AttestationPolicy {
+            subject: Some(&wrong),
+            ..policy
+        };
+        let e = verify_one(&p2, candidate(ok.envelope_json.clone()))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("no matching subject digest found"));
+
+        // Wrong payload type, wrong key, no signatures.
+        let mut env = ok.envelope.clone();
+        env.payload_type = "text/plain".into();
+        let e = verify_one(&policy, candidate(env.to_json_compact_new()))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("invalid payloadType text/plain"));
+        let other_key = PrivateKey::generate_ecdsa_p256().unwrap().public_key();
+        let p3 = AttestationPolicy {
+            key: &other_key,
+            ..policy
+        };
+        assert!(
+            verify_one(&p3, candidate(ok.envelope_json.clone()))
+                .await
+                .is_err()
+        );
+        let mut env = ok.envelope.clone();
+        env.signatures.clear();
+        assert!(verify_one(&policy, candidate(env.to_json())).await.is_err());
+        // Both envelope spellings verify.
+        verify_one(&policy, candidate(ok.envelope.to_json()))
+            .await
+            .unwrap();
+    }
+}

@@ -1,0 +1,480 @@
+//! Moving manifests and blobs between registries and OCI image layouts: the engine under
+//! `copy`, `save` and `load`.
+//!
+//! Blobs move in parallel ([`CONCURRENCY`] at once). Within one registry a blob is mounted
+//! from the source repository (one request, no data); otherwise small blobs pass through
+//! memory and larger ones stream through a temporary file, hashed on the way. Every manifest
+//! read is checked against its digest by the registry client or the layout reader, and every
+//! blob against the digest its manifest names.
+
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+
+use cosign_oci::{Manifest, Progress, Reference, Registry, Repository};
+use cosign_types::media_types::OCI_MANIFEST_MEDIA_TYPE;
+use cosign_types::oci::{Descriptor, ImageIndex, ImageManifest, MAX_MANIFEST_BYTES};
+use cosign_types::{Digest, HashAlgorithm};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+
+use super::layout::Layout;
+use super::storage::append_fallback_entries;
+use crate::Error;
+
+/// Transfers in flight at once (whatever the CPU count: the work is waiting on the network).
+pub const CONCURRENCY: usize = 16;
+
+/// Blobs up to this size pass through memory; larger ones stream through a temporary file.
+const IN_MEMORY_LIMIT: u64 = 8 << 20;
+
+/// How deep indexes may nest.
+const MAX_DEPTH: usize = 4;
+
+/// Where progress of long transfers is shown (a progress bar in the CLI). Libraries never
+/// draw; they ask for a callback per blob.
+pub trait ProgressSink: Sync {
+    /// A callback for a transfer of `total` bytes described by `label`, or None for no
+    /// progress display.
+    fn start(&self, label: &str, total: u64) -> Option<Progress>;
+}
+
+/// No progress display.
+pub struct NoProgress;
+
+impl ProgressSink for NoProgress {
+    fn start(&self, _: &str, _: u64) -> Option<Progress> {
+        None
+    }
+}
+
+/// One side of a transfer: a repository in a registry, or an OCI image layout on disk.
+#[derive(Clone, Copy)]
+pub enum Endpoint<'a> {
+    /// A registry repository.
+    Registry(&'a Registry, &'a Repository),
+    /// An image layout (manifests and blobs by digest only).
+    Layout(&'a Layout),
+}
+
+impl Endpoint<'_> {
+    fn name(&self) -> String {
+        match self {
+            Self::Registry(_, repo) => repo.name(),
+            Self::Layout(l) => l.dir().display().to_string(),
+        }
+    }
+
+    /// Fetches a manifest by digest (or tag, for registries); None when missing.
+    pub async fn get_manifest(&self, reference: &Reference) -> Result<Option<Manifest>, Error> {
+        match self {
+            Self::Registry(reg, repo) => reg
+                .get_manifest(repo, reference)
+                .await
+                .map_err(|e| Error::registry(format!("fetching {repo}@{reference}"), e)),
+            Self::Layout(l) => match reference {
+                Reference::Digest(d) => l.manifest(d),
+                Reference::Tag(t) => l.manifest_by_ref_name(t),
+            },
+        }
+    }
+
+    /// Stores a manifest (layouts store it as a blob; the caller records index entries).
+    pub async fn put_manifest(
+        &self,
+        reference: &Reference,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<Option<cosign_oci::PutManifest>, Error> {
+        match self {
+            Self::Registry(reg, repo) => reg
+                .put_manifest(repo, reference, media_type, bytes)
+                .await
+                .map(Some)
+                .map_err(|e| Error::registry(format!("pushing manifest {repo}:{reference}"), e)),
+            Self::Layout(l) => {
+                let d = cosign_crypto::hash(HashAlgorithm::Sha256, bytes);
+                l.write_blob(&d, bytes)?;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Copies one blob from `src` to `dst` (mounted within a registry, skipped when present).
+pub async fn copy_blob(
+    src: Endpoint<'_>,
+    dst: Endpoint<'_>,
+    desc: &Descriptor,
+    progress: &dyn ProgressSink,
+) -> Result<(), Error> {
+    let digest = &desc.digest;
+    let ctx = || {
+        format!(
+            "copying blob {digest} from {} to {}",
+            src.name(),
+            dst.name()
+        )
+    };
+    let reg_err = |e| Error::registry(ctx(), e);
+    match (src, dst) {
+        (Endpoint::Registry(sreg, srepo), Endpoint::Registry(dreg, drepo)) => {
+            if srepo == drepo {
+                return Ok(());
+            }
+            if srepo.registry() == drepo.registry()
+                && dreg
+                    .mount_blob(drepo, digest, srepo)
+                    .await
+                    .map_err(reg_err)?
+            {
+                return Ok(());
+            }
+            if desc.size <= IN_MEMORY_LIMIT {
+                // Copies usually go to fresh repositories: fetch, then one POST that ends the
+                // upload when the blob is there already (no HEAD first).
+                let data = sreg
+                    .get_blob(srepo, digest, desc.size.max(1))
+                    .await
+                    .map_err(reg_err)?;
+                return dreg
+                    .push_blob_if_missing(drepo, digest, &data)
+                    .await
+                    .map_err(reg_err);
+            }
+            if dreg
+                .blob_exists(drepo, digest)
+                .await
+                .map_err(reg_err)?
+                .is_some()
+            {
+                return Ok(());
+            }
+            let mut tmp = tempfile::NamedTempFile::new()
+                .map_err(|e| Error::io("creating", "a temporary file", e))?;
+            let p = progress.start(&format!("{digest}"), desc.size);
+            sreg.get_blob_to_writer(srepo, digest, desc.size, tmp.as_file_mut(), p.clone())
+                .await
+                .map_err(reg_err)?;
+            dreg.push_blob_from_file(drepo, digest, desc.size, tmp.path(), None, None)
+                .await
+                .map_err(reg_err)
+        }
+        (Endpoint::Registry(sreg, srepo), Endpoint::Layout(l)) => {
+            if l.has_blob(digest) {
+                return Ok(());
+            }
+            let mut tmp = l.temp_file()?;
+            let p = if desc.size > IN_MEMORY_LIMIT {
+                progress.start(&format!("{digest}"), desc.size)
+            } else {
+                None
+            };
+            sreg.get_blob_to_writer(srepo, digest, desc.size, tmp.as_file_mut(), p)
+                .await
+                .map_err(reg_err)?;
+            l.persist_blob(tmp, digest)
+        }
+        (Endpoint::Layout(l), Endpoint::Registry(dreg, drepo)) => {
+            if desc.size <= IN_MEMORY_LIMIT {
+                let data = l.read_blob(digest, desc.size.max(1))?;
+                return dreg
+                    .push_blob_if_missing(drepo, digest, &data)
+                    .await
+                    .map_err(reg_err);
+            }
+            let path = l.blob_path(digest);
+            let size = std::fs::metadata(&path)
+                .map_err(|e| Error::io("reading", &path, e))?
+                .len();
+            if size != desc.size {
+                return Err(Error::Verification(format!(
+                    "blob {digest} in {} is {size} bytes, its manifest says {}",
+                    l.dir().display(),
+                    desc.size
+                )));
+            }
+            let p = progress.start(&format!("{digest}"), desc.size);
+            dreg.push_blob_from_file(drepo, digest, desc.size, &path, None, p)
+                .await
+                .map_err(reg_err)
+        }
+        (Endpoint::Layout(_), Endpoint::Layout(_)) => Err(Error::Usage(
+            "copying between two image layouts is not supported".into(),
+        )),
+    }
+}
+
+/// What a manifest points at: its blobs, and (indexes) its child manifests.
+pub fn children(manifest: &Manifest) -> Result<(Vec<Descriptor>, Vec<Descriptor>), Error> {
+    if manifest.is_index() {
+        let index = ImageIndex::from_json(&manifest.bytes)
+            .map_err(|e| Error::format(format!("parsing index {}", manifest.digest), e))?;
+        Ok((Vec::new(), index.manifests))
+    } else {
+        let m = ImageManifest::from_json(&manifest.bytes)
+            .map_err(|e| Error::format(format!("parsing manifest {}", manifest.digest), e))?;
+        let mut blobs = vec![m.config];
+        blobs.extend(m.layers);
+        Ok((blobs, Vec::new()))
+    }
+}
+
+/// Copies everything `manifest` needs (child manifests of an index, each with its blobs; the
+/// blobs of an image) from `src` to `dst`, but not `manifest` itself. Child manifests are
+/// stored by digest.
+pub fn copy_contents<'a>(
+    src: Endpoint<'a>,
+    dst: Endpoint<'a>,
+    manifest: &'a Manifest,
+    progress: &'a dyn ProgressSink,
+    depth: usize,
+) -> Pin<Box<dyn Future<Output = Result<(), Error>> + 'a>> {
+    Box::pin(async move {
+        if depth > MAX_DEPTH {
+            return Err(Error::Verification(format!(
+                "{} nests indexes deeper than {MAX_DEPTH} levels",
+                manifest.digest
+            )));
+        }
+        let (blobs, manifests) = children(manifest)?;
+        let mut seen = HashSet::new();
+        let blobs: Vec<Descriptor> = blobs
+            .into_iter()
+            .filter(|b| seen.insert(b.digest.clone()))
+            .collect();
+        stream::iter(blobs.iter())
+            .map(|b| copy_blob(src, dst, b, progress))
+            .buffer_unordered(CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        stream::iter(manifests.iter())
+            .map(|child| async move {
+                let m = fetch_manifest(src, &child.digest).await?;
+                copy_contents(src, dst, &m, progress, depth + 1).await?;
+                dst.put_manifest(
+                    &Reference::Digest(m.digest.clone()),
+                    &m.media_type,
+                    &m.bytes,
+                )
+                .await?;
+                Ok::<_, Error>(())
+            })
+            .buffer_unordered(CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    })
+}
+
+/// Fetches a manifest that must exist.
+pub async fn fetch_manifest(src: Endpoint<'_>, digest: &Digest) -> Result<Manifest, Error> {
+    src.get_manifest(&Reference::Digest(digest.clone()))
+        .await?
+        .ok_or_else(|| Error::ImageNotFound(format!("{}@{digest}", src.name())))
+}
+
+/// Copies a manifest with everything it needs, then stores it at `reference` in `dst`.
+pub async fn copy_manifest(
+    src: Endpoint<'_>,
+    dst: Endpoint<'_>,
+    manifest: &Manifest,
+    reference: &Reference,
+    progress: &dyn ProgressSink,
+) -> Result<Option<cosign_oci::PutManifest>, Error> {
+    copy_contents(src, dst, manifest, progress, 0).await?;
+    dst.put_manifest(reference, &manifest.media_type, &manifest.bytes)
+        .await
+}
+
+/// Manifests to store in one registry repository, each under its reference, with the blobs
+/// they need: the batch behind `copy` and `load`. The image (`first`: its children and
+/// blobs, then itself) moves at the same time as everything else: attachment images
+/// (`rest`) and referrers (fetched here, stored by digest). Distinct attachment blobs are
+/// copied once, all in parallel; subjects whose referrers the registry did not index get
+/// their fallback index in one update each.
+pub struct Batch<'a> {
+    /// The image: stored with its contents.
+    pub first: Option<(Endpoint<'a>, Manifest, Reference)>,
+    /// Attachment images, stored in parallel.
+    pub rest: Vec<(Endpoint<'a>, Manifest, Reference)>,
+    /// Referrers: (source, listed descriptor, subject), stored by digest.
+    pub referrers: Vec<(Endpoint<'a>, Descriptor, Digest)>,
+}
+
+/// Runs a [`Batch`] into `dst_repo`.
+pub async fn run_batch(
+    reg: &Registry,
+    dst_repo: &Repository,
+    batch: &Batch<'_>,
+    progress: &dyn ProgressSink,
+) -> Result<(), Error> {
+    let dst = Endpoint::Registry(reg, dst_repo);
+    let image = async {
+        if let Some((src, m, r)) = &batch.first {
+            copy_contents(*src, dst, m, progress, 0).await?;
+            dst.put_manifest(r, &m.media_type, &m.bytes).await?;
+        }
+        Ok::<_, Error>(())
+    };
+    let attachments = async {
+        let referrers: Vec<(Endpoint<'_>, &Descriptor, Manifest, &Digest)> =
+            stream::iter(batch.referrers.iter())
+                .map(|(src, listed, subject)| async move {
+                    let m = fetch_manifest(*src, &listed.digest).await?;
+                    Ok::<_, Error>((*src, listed, m, subject))
+                })
+                .buffer_unordered(CONCURRENCY)
+                .try_collect()
+                .await?;
+        // Fallback index entries (manifests are copied byte for byte: same digests). The
+        // index goes in after the manifests it lists (distribution checks that they exist).
+        let mut by_subject: BTreeMap<String, (Digest, Vec<Descriptor>)> = BTreeMap::new();
+        for (_, listed, m, subject) in &referrers {
+            by_subject
+                .entry(subject.to_string())
+                .or_insert_with(|| ((*subject).clone(), Vec::new()))
+                .1
+                .push(fallback_entry(listed, m));
+        }
+        let fallback = async {
+            for (subject, mut entries) in by_subject.into_values() {
+                let has_api = reg
+                    .referrers(dst_repo, &subject, None)
+                    .await
+                    .map_err(|e| {
+                        Error::registry(format!("probing the referrers API of {dst_repo}"), e)
+                    })?
+                    .is_some();
+                if has_api {
+                    continue;
+                }
+                entries.sort_by_key(|d| d.digest.to_string());
+                append_fallback_entries(reg, dst_repo, &subject, &entries).await?;
+            }
+            Ok::<_, Error>(())
+        };
+        // Every distinct blob of the attachment images and referrers, with its source.
+        let mut seen = HashSet::new();
+        let mut blobs: Vec<(Endpoint<'_>, Descriptor)> = Vec::new();
+        let mut nested: Vec<(Endpoint<'_>, &Manifest)> = Vec::new();
+        let manifests = batch
+            .rest
+            .iter()
+            .map(|(src, m, _)| (*src, m))
+            .chain(referrers.iter().map(|(src, _, m, _)| (*src, m)));
+        for (src, m) in manifests {
+            let (b, children) = children(m)?;
+            if !children.is_empty() {
+                nested.push((src, m));
+            }
+            for d in b {
+                if seen.insert(d.digest.clone()) {
+                    blobs.push((src, d));
+                }
+            }
+        }
+        let content = async {
+            stream::iter(blobs.iter())
+                .map(|(src, d)| copy_blob(*src, dst, d, progress))
+                .buffer_unordered(CONCURRENCY)
+                .try_collect::<Vec<()>>()
+                .await?;
+            stream::iter(nested.iter())
+                .map(|(src, m)| copy_contents(*src, dst, m, progress, 1))
+                .buffer_unordered(CONCURRENCY)
+                .try_collect::<Vec<()>>()
+                .await?;
+            let rest = batch.rest.iter().map(|(_, m, r)| (m, r.clone()));
+            let refs = referrers
+                .iter()
+                .map(|(_, _, m, _)| (m, Reference::Digest(m.digest.clone())));
+            stream::iter(rest.chain(refs))
+                .map(|(m, r)| async move { dst.put_manifest(&r, &m.media_type, &m.bytes).await })
+                .buffer_unordered(CONCURRENCY)
+                .try_collect::<Vec<_>>()
+                .await?;
+            Ok::<_, Error>(())
+        };
+        content.await?;
+        fallback.await?;
+        Ok::<_, Error>(())
+    };
+    futures_util::future::try_join(image, attachments).await?;
+    Ok(())
+}
+
+/// The fallback index entry for a referrer manifest: media type, size, digest, artifact type
+/// (the manifest's, else its config media type) and its annotations.
+pub fn fallback_entry(listed: &Descriptor, m: &Manifest) -> Descriptor {
+    let mut d = Descriptor::new(m.media_type.clone(), m.bytes.len() as u64, m.digest.clone());
+    let parsed = ImageManifest::from_json(&m.bytes).ok();
+    d.artifact_type = listed.artifact_type.clone().or_else(|| {
+        parsed.as_ref().and_then(|p| {
+            p.artifact_type
+                .clone()
+                .or(Some(p.config.media_type.clone()))
+        })
+    });
+    d.annotations = if listed.annotations.is_empty() {
+        parsed.map(|p| p.annotations).unwrap_or_default()
+    } else {
+        listed.annotations.clone()
+    };
+    d
+}
+
+/// Pushes a referrer manifest (its blobs already pushed) by digest and, when the registry has
+/// no referrers API, records it in the fallback index.
+pub async fn publish_referrer(
+    reg: &Registry,
+    repo: &Repository,
+    subject: &Digest,
+    manifest: &ImageManifest,
+) -> Result<Digest, Error> {
+    let body = manifest.to_json();
+    let digest = cosign_crypto::hash(HashAlgorithm::Sha256, &body);
+    let put = reg
+        .put_manifest(
+            repo,
+            &Reference::Digest(digest.clone()),
+            OCI_MANIFEST_MEDIA_TYPE,
+            &body,
+        )
+        .await
+        .map_err(|e| Error::registry(format!("pushing referrer manifest to {repo}"), e))?;
+    if put.oci_subject.is_some() {
+        return Ok(digest);
+    }
+    let api = reg
+        .referrers(repo, subject, None)
+        .await
+        .map_err(|e| Error::registry(format!("probing the referrers API of {repo}"), e))?;
+    if api.is_some() {
+        return Ok(digest);
+    }
+    let mut entry = Descriptor::new(OCI_MANIFEST_MEDIA_TYPE, body.len() as u64, digest.clone());
+    entry.artifact_type = manifest
+        .artifact_type
+        .clone()
+        .or_else(|| Some(manifest.config.media_type.clone()));
+    entry.annotations = manifest.annotations.clone();
+    append_fallback_entries(reg, repo, subject, std::slice::from_ref(&entry)).await?;
+    Ok(digest)
+}
+
+/// Annotations of a manifest (empty when it does not parse).
+pub fn manifest_annotations(m: &Manifest) -> BTreeMap<String, String> {
+    ImageManifest::from_json(&m.bytes)
+        .map(|p| p.annotations)
+        .unwrap_or_default()
+}
+
+/// Refuses manifests larger than registries accept.
+pub fn check_manifest_size(len: usize, what: &str) -> Result<(), Error> {
+    if len as u64 > MAX_MANIFEST_BYTES {
+        return Err(Error::Verification(format!(
+            "{what} is {len} bytes, over the manifest limit of {MAX_MANIFEST_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}

@@ -63,11 +63,6 @@ pub(crate) fn parse_uri(uri: &str) -> Result<AzureUri, KmsError> {
     })
 }
 
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-}
-
 async fn access_token(
     cfg: &KmsConfig,
     ctx: &Ctx,
@@ -96,33 +91,13 @@ async fn access_token(
         authority.push('/');
     }
     let url = format!("{authority}{tenant}/oauth2/v2.0/token");
-    let body = zeroize::Zeroizing::new(
-        form_urlencoded::Serializer::new(String::new())
-            .append_pair("grant_type", "client_credentials")
-            .append_pair("client_id", &client_id)
-            .append_pair("client_secret", secret.expose())
-            .append_pair("scope", VAULT_SCOPE)
-            .finish(),
-    );
-    let what = "getting an access token";
-    let resp = http::send(
-        ctx,
-        what,
-        http_client
-            .post(&url)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body.as_bytes().to_vec()),
-    )
-    .await?;
-    if !resp.status.is_success() {
-        return Err(ctx.err(format!(
-            "{what} from {url}: the server answered {}: {}",
-            resp.status,
-            snippet(&resp.body)
-        )));
-    }
-    let token: TokenResponse = resp.json(ctx, what)?;
-    Ok(Secret::new(token.access_token))
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id.as_str()),
+        ("client_secret", secret.expose()),
+        ("scope", VAULT_SCOPE),
+    ];
+    http::oauth_token(ctx, http_client, &url, &form).await
 }
 
 struct AzureClient {

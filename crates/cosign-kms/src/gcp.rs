@@ -118,11 +118,6 @@ struct CredentialsFile {
     refresh_token: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-}
-
 /// Gets an access token from the configured credentials.
 async fn access_token(
     cfg: &KmsConfig,
@@ -231,30 +226,8 @@ async fn access_token(
             )));
         }
     };
-    let body = zeroize::Zeroizing::new(
-        form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form.iter().map(|(k, v)| (*k, v.as_str())))
-            .finish(),
-    );
-    let what = "getting an access token";
-    let resp = http::send(
-        ctx,
-        what,
-        http_client
-            .post(&token_uri)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body.as_bytes().to_vec()),
-    )
-    .await?;
-    if !resp.status.is_success() {
-        return Err(ctx.err(format!(
-            "{what} from {token_uri}: the server answered {}: {}",
-            resp.status,
-            snippet(&resp.body)
-        )));
-    }
-    let token: TokenResponse = resp.json(ctx, what)?;
-    Ok(Secret::new(token.access_token))
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    http::oauth_token(ctx, http_client, &token_uri, &pairs).await
 }
 
 // ---- the API ----------------------------------------------------------------------------------

@@ -163,6 +163,46 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
+/// An OAuth 2.0 token answer.
+#[derive(serde::Deserialize)]
+struct TokenResponse {
+    access_token: String,
+}
+
+/// POSTs an OAuth 2.0 token request (form-encoded `form`) to `url` and returns the access
+/// token. The request body, which carries secrets, is zeroized after use.
+pub(crate) async fn oauth_token(
+    ctx: &Ctx,
+    client: &Client,
+    url: &str,
+    form: &[(&str, &str)],
+) -> Result<crate::config::Secret, KmsError> {
+    let body = zeroize::Zeroizing::new(
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form.iter().copied())
+            .finish(),
+    );
+    let what = "getting an access token";
+    let resp = send(
+        ctx,
+        what,
+        client
+            .post(url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.as_bytes().to_vec()),
+    )
+    .await?;
+    if !resp.status.is_success() {
+        return Err(ctx.err(format!(
+            "{what} from {url}: the server answered {}: {}",
+            resp.status,
+            snippet(&resp.body)
+        )));
+    }
+    let token: TokenResponse = resp.json(ctx, what)?;
+    Ok(crate::config::Secret::new(token.access_token))
+}
+
 /// The start of a body for an error message: printable characters only, at most 300.
 pub(crate) fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);

@@ -81,6 +81,35 @@ async fn create_or_fetch(
     }
 }
 
+/// Sends `proposed` to the log (an existing identical entry is fetched instead) and verifies
+/// the answer against the trusted log keys and `expected`.
+async fn record(
+    up: &TlogUpload,
+    proposed: &serde_json::Value,
+    expected: &Expected<'_>,
+) -> Result<LogEntry, Error> {
+    let logged = create_or_fetch(&up.client, proposed).await?;
+    let trusted = trusted_for_upload(up).await?;
+    verify_entry(&logged, &trusted, expected)
+        .map_err(tlog_err("checking the transparency log's answer"))?;
+    Ok(logged)
+}
+
+/// What an envelope's log entry must carry: its signature, key and the envelope itself.
+fn envelope_expected<'a>(
+    envelope_json: &'a [u8],
+    signature: &'a [u8],
+    key: &'a PublicKey,
+) -> Expected<'a> {
+    Expected {
+        artifact_digest: None,
+        signature: Some(signature),
+        verifier: Some(key),
+        verifier_cert_der: None,
+        envelope: Some(envelope_json),
+    }
+}
+
 /// Records a signature over `digest` (hashedrekord) and verifies the log's answer.
 pub async fn upload_hashedrekord(
     up: &TlogUpload,
@@ -89,22 +118,19 @@ pub async fn upload_hashedrekord(
     key: &PublicKey,
     verifier_pem: &[u8],
 ) -> Result<LogEntry, Error> {
-    let proposed = entry::hashedrekord(digest, signature, verifier_pem);
-    let logged = create_or_fetch(&up.client, &proposed).await?;
-    let trusted = trusted_for_upload(up).await?;
-    verify_entry(
-        &logged,
-        &trusted,
-        &Expected {
-            artifact_digest: Some(digest),
-            signature: Some(signature),
-            verifier: Some(key),
-            verifier_cert_der: None,
-            envelope: None,
-        },
+    let expected = Expected {
+        artifact_digest: Some(digest),
+        signature: Some(signature),
+        verifier: Some(key),
+        verifier_cert_der: None,
+        envelope: None,
+    };
+    record(
+        up,
+        &entry::hashedrekord(digest, signature, verifier_pem),
+        &expected,
     )
-    .map_err(tlog_err("checking the transparency log's answer"))?;
-    Ok(logged)
+    .await
 }
 
 /// Records a DSSE envelope (dsse 0.0.1) and verifies the log's answer.
@@ -116,21 +142,12 @@ pub async fn upload_dsse(
     verifier_pem: &[u8],
 ) -> Result<LogEntry, Error> {
     let proposed = entry::dsse(envelope_json, &[verifier_pem]);
-    let logged = create_or_fetch(&up.client, &proposed).await?;
-    let trusted = trusted_for_upload(up).await?;
-    verify_entry(
-        &logged,
-        &trusted,
-        &Expected {
-            artifact_digest: None,
-            signature: Some(signature),
-            verifier: Some(key),
-            verifier_cert_der: None,
-            envelope: Some(envelope_json),
-        },
+    record(
+        up,
+        &proposed,
+        &envelope_expected(envelope_json, signature, key),
     )
-    .map_err(tlog_err("checking the transparency log's answer"))?;
-    Ok(logged)
+    .await
 }
 
 /// Records a DSSE envelope as an `intoto` 0.0.2 entry (`--rekor-entry-type intoto`) and
@@ -143,21 +160,12 @@ pub async fn upload_intoto(
     verifier_pem: &[u8],
 ) -> Result<LogEntry, Error> {
     let proposed = entry::intoto(envelope_json, verifier_pem);
-    let logged = create_or_fetch(&up.client, &proposed).await?;
-    let trusted = trusted_for_upload(up).await?;
-    verify_entry(
-        &logged,
-        &trusted,
-        &Expected {
-            artifact_digest: None,
-            signature: Some(signature),
-            verifier: Some(key),
-            verifier_cert_der: None,
-            envelope: Some(envelope_json),
-        },
+    record(
+        up,
+        &proposed,
+        &envelope_expected(envelope_json, signature, key),
     )
-    .map_err(tlog_err("checking the transparency log's answer"))?;
-    Ok(logged)
+    .await
 }
 
 /// Verifies the log entry of a signature: from `bundled` when the signature carries one, else

@@ -231,7 +231,7 @@ pub struct GenerateKeyPairArgs {
     /// name used for generated .pub and .key files (defaults to `cosign`)
     #[arg(long, default_value = "cosign", value_name = "PREFIX")]
     pub output_key_prefix: String,
-    /// k8s://ns/secret, github://owner/repo or gitlab://project to store the keys in (not supported by this build yet)
+    /// k8s://namespace/secret: store the keys in a Kubernetes Secret (github:// and gitlab:// are not supported by this build)
     pub destination: Option<String>,
 }
 

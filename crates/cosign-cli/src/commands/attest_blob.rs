@@ -15,15 +15,14 @@ use cosign::attestation::{
 use cosign::blob::BlobInput;
 use cosign::fsutil::write_atomic;
 use cosign_crypto::PublicKey;
-use cosign_kms::KeyRef;
 use cosign_types::bundle::Bundle;
 use cosign_types::legacy_bundle::LocalSignedPayload;
 use cosign_types::predicate::PredicateType;
 use cosign_types::{Digest, HashAlgorithm};
 
+use super::Ctx;
 use super::attest::{read_input, read_predicate};
 use super::keys::load_signing_key;
-use super::{Ctx, env_lookup};
 use crate::args::{AttestBlobArgs, VerifyBlobAttestationArgs};
 
 /// `-` is standard input; an existing path is a file; otherwise `alg:hex` is a digest.
@@ -272,11 +271,7 @@ pub fn verify(args: &VerifyBlobAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
     if args.insecure_ignore_tlog {
         ctx.printer.warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob attestation.");
     }
-    let keyref = KeyRef::parse(key_ref)?;
-    let timeout = ctx.timeout;
-    let key = ctx.block_on(async {
-        Ok(cosign::keys::load_public_key(&keyref, &env_lookup, timeout).await?)
-    })?;
+    let key = super::keys::load_verification_key(ctx, key_ref)?;
     let subject = if args.check_claims {
         Some(match (&args.digest, &args.blob) {
             (Some(hex), _) => {

@@ -221,6 +221,13 @@ pub fn signing_certificate(
     }
 }
 
+/// Loads the verification (public) key named by `--key`: a file, `env://`, URL, KMS or token.
+pub fn load_verification_key(ctx: &Ctx<'_>, key: &str) -> Result<cosign_crypto::PublicKey> {
+    let keyref = KeyRef::parse(key)?;
+    let timeout = ctx.timeout;
+    ctx.block_on(async { Ok(cosign::keys::load_public_key(&keyref, &env_lookup, timeout).await?) })
+}
+
 pub fn public_key(args: &PublicKeyArgs, ctx: &Ctx<'_>) -> Result<()> {
     if args.sk {
         bail!("hardware security keys (--sk) are not supported by this build");

@@ -4,11 +4,10 @@
 use anyhow::{Result, bail};
 use cosign::image::source::ImageSource;
 use cosign::image::verify::{ImageVerification, VerifyOptions, verify_image_from};
-use cosign_kms::KeyRef;
 use futures_util::stream::{self, StreamExt};
 
+use super::Ctx;
 use super::registry;
-use super::{Ctx, env_lookup};
 use crate::args::VerifyArgs;
 use crate::exit::VerifyFailure;
 
@@ -16,17 +15,7 @@ use crate::exit::VerifyFailure;
 const CONCURRENCY: usize = 8;
 
 pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
-    if args.max_workers == 0 {
-        bail!("please set the --max-worker flag to a value that is greater than 0");
-    }
-    if args.sk {
-        bail!("hardware security keys (--sk) are not supported by this build");
-    }
-    let Some(key_ref) = &args.key else {
-        bail!(
-            "keyless verification (--certificate-identity, Fulcio roots) is not supported by this build yet: pass --key"
-        );
-    };
+    let key_ref = require_key(args.key.as_deref(), args.sk, args.max_workers)?;
     let tlog = super::tlog::verify(
         args.insecure_ignore_tlog || args.private_infrastructure,
         &args.rekor_url,
@@ -36,30 +25,10 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
     if args.insecure_ignore_tlog {
         ctx.printer.warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
     }
-    // --local-image: each argument is a `cosign save` directory.
-    let layouts = if args.local_image {
-        args.images
-            .iter()
-            .map(|p| cosign::image::layout::Layout::open(std::path::Path::new(p)))
-            .collect::<Result<Vec<_>, _>>()?
-    } else {
-        Vec::new()
-    };
-    let images = if args.local_image {
-        layouts
-            .iter()
-            .map(|l| Ok(l.resolved()?.given))
-            .collect::<Result<Vec<_>, cosign::Error>>()?
-    } else {
-        registry::parse_images(&args.images)?
-    };
+    let (layouts, images) = images_to_verify(args.local_image, &args.images)?;
     let annotations = registry::parse_annotations(&args.annotations)?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
-    let keyref = KeyRef::parse(key_ref)?;
-    let timeout = ctx.timeout;
-    let key = ctx.block_on(async {
-        Ok(cosign::keys::load_public_key(&keyref, &env_lookup, timeout).await?)
-    })?;
+    let key = super::keys::load_verification_key(ctx, key_ref)?;
     let opts = VerifyOptions {
         key,
         annotations,
@@ -147,4 +116,42 @@ fn print_header(ctx: &Ctx<'_>, image: &str, args: &VerifyArgs, annotations: bool
         }
     }
     p.info("  - The signatures were verified against the specified public key");
+}
+
+/// The flag checks `verify` and `verify-attestation` share; returns the `--key` value.
+pub(super) fn require_key(key: Option<&str>, sk: bool, max_workers: u32) -> Result<&str> {
+    if max_workers == 0 {
+        bail!("please set the --max-worker flag to a value that is greater than 0");
+    }
+    if sk {
+        bail!("hardware security keys (--sk) are not supported by this build");
+    }
+    key.ok_or_else(|| {
+        anyhow::anyhow!(
+            "keyless verification (--certificate-identity, Fulcio roots) is not supported by this build yet: pass --key"
+        )
+    })
+}
+
+/// The images to verify: with `--local-image` each argument is a `cosign save` directory
+/// (returned opened, in argument order), else an image reference.
+pub(super) fn images_to_verify(
+    local_image: bool,
+    args: &[String],
+) -> Result<(
+    Vec<cosign::image::layout::Layout>,
+    Vec<cosign_oci::ImageRef>,
+)> {
+    if !local_image {
+        return Ok((Vec::new(), registry::parse_images(args)?));
+    }
+    let layouts = args
+        .iter()
+        .map(|p| cosign::image::layout::Layout::open(std::path::Path::new(p)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let images = layouts
+        .iter()
+        .map(|l| Ok(l.resolved()?.given))
+        .collect::<Result<Vec<_>, cosign::Error>>()?;
+    Ok((layouts, images))
 }

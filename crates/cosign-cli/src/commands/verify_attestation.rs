@@ -9,12 +9,11 @@ use cosign::image::attest::{
 };
 use cosign::image::source::ImageSource;
 use cosign::policy::Policies;
-use cosign_kms::KeyRef;
 use cosign_types::predicate::PredicateType;
 use futures_util::stream::{self, StreamExt};
 
+use super::Ctx;
 use super::registry;
-use super::{Ctx, env_lookup};
 use crate::args::VerifyAttestationArgs;
 use crate::exit::VerifyFailure;
 
@@ -22,17 +21,7 @@ use crate::exit::VerifyFailure;
 const CONCURRENCY: usize = 8;
 
 pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
-    if args.max_workers == 0 {
-        bail!("please set the --max-worker flag to a value that is greater than 0");
-    }
-    if args.sk {
-        bail!("hardware security keys (--sk) are not supported by this build");
-    }
-    let Some(key_ref) = &args.key else {
-        bail!(
-            "keyless verification (--certificate-identity, Fulcio roots) is not supported by this build yet: pass --key"
-        );
-    };
+    let key_ref = super::verify::require_key(args.key.as_deref(), args.sk, args.max_workers)?;
     let predicate_type = PredicateType::parse(&args.predicate_type)?;
     let policies = Policies::load(&args.policy)?;
     let tlog = super::tlog::verify(
@@ -44,29 +33,9 @@ pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
     if args.insecure_ignore_tlog {
         ctx.printer.warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the attestation.");
     }
-    // --local-image: each argument is a `cosign save` directory.
-    let layouts = if args.local_image {
-        args.images
-            .iter()
-            .map(|p| cosign::image::layout::Layout::open(std::path::Path::new(p)))
-            .collect::<Result<Vec<_>, _>>()?
-    } else {
-        Vec::new()
-    };
-    let images = if args.local_image {
-        layouts
-            .iter()
-            .map(|l| Ok(l.resolved()?.given))
-            .collect::<Result<Vec<_>, cosign::Error>>()?
-    } else {
-        registry::parse_images(&args.images)?
-    };
+    let (layouts, images) = super::verify::images_to_verify(args.local_image, &args.images)?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
-    let keyref = KeyRef::parse(key_ref)?;
-    let timeout = ctx.timeout;
-    let key = ctx.block_on(async {
-        Ok(cosign::keys::load_public_key(&keyref, &env_lookup, timeout).await?)
-    })?;
+    let key = super::keys::load_verification_key(ctx, key_ref)?;
     let opts = VerifyAttestationOptions {
         key,
         predicate_type,

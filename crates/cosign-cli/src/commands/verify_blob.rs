@@ -9,12 +9,11 @@ use base64::engine::general_purpose::STANDARD;
 use cosign::blob::{BlobInput, VerifyBlob, verify_blob};
 use cosign::fsutil::read_small_file;
 use cosign_crypto::{KeyType, PublicKey, SignatureScheme};
-use cosign_kms::KeyRef;
 use cosign_types::bundle::{Bundle, BundleContent, VerificationMaterialContent, bundle_version};
 use cosign_types::legacy_bundle::LocalSignedPayload;
 use cosign_types::{Digest, HashAlgorithm};
 
-use super::{Ctx, env_lookup};
+use super::Ctx;
 use crate::args::VerifyBlobArgs;
 
 /// Largest bundle or signature file read.
@@ -58,11 +57,7 @@ pub fn run(args: &VerifyBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
         ctx.printer.warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob.");
     }
 
-    let keyref = KeyRef::parse(key_ref)?;
-    let timeout = ctx.timeout;
-    let key = ctx.block_on(async {
-        Ok(cosign::keys::load_public_key(&keyref, &env_lookup, timeout).await?)
-    })?;
+    let key = super::keys::load_verification_key(ctx, key_ref)?;
 
     let input = parse_input(&args.blob);
     let mut material = match &args.bundle {

@@ -88,6 +88,17 @@ impl RegistryClient {
         Self::build(registry, Some((user.to_owned(), password.to_owned())))
     }
 
+    /// An anonymous client for a plain-HTTP registry at `host` (`127.0.0.1:PORT`), such as a
+    /// [`crate::Latency`] proxy.
+    pub fn at_host(host: &str) -> Self {
+        Self {
+            base: format!("http://{host}"),
+            http: http_client(None),
+            credentials: None,
+            authorization: Mutex::new(None),
+        }
+    }
+
     fn build(registry: &Registry, credentials: Option<(String, String)>) -> Self {
         Self {
             base: registry.url(),
@@ -161,6 +172,12 @@ impl RegistryClient {
         }
     }
 
+    /// Uploads a blob with one POST + PUT `?digest=`, without asking first whether it is there
+    /// (for benchmarks: the fewest requests a client can send); returns its digest.
+    pub fn upload_blob(&self, repo: &str, data: &[u8]) -> String {
+        rt::block_on(self.upload_blob_async(repo, sha256_digest(data), data.to_vec()))
+    }
+
     pub(crate) async fn push_blob_async(&self, repo: &str, data: Vec<u8>) -> String {
         let digest = sha256_digest(&data);
         let head = self
@@ -174,6 +191,10 @@ impl RegistryClient {
         if head.status == 200 {
             return digest;
         }
+        self.upload_blob_async(repo, digest, data).await
+    }
+
+    async fn upload_blob_async(&self, repo: &str, digest: String, data: Vec<u8>) -> String {
         let start = self
             .send(
                 Method::POST,

@@ -68,8 +68,23 @@ pub use kms_fakes::{AzureKeySpec, FakeAzureKeyVault, FakeGcpKms, FakeKubeApi, Ku
 pub use moto::{MOTO_ACCESS_KEY_ID, MOTO_REGION, Moto, MotoKey, test_python};
 pub use openbao::{OpenBao, bao_bin};
 pub use registry::{
-    Auth, BASIC_REALM, DISTRIBUTION_BIN, LoggedRequest, Registry, RegistryConfig, TOKEN_ISSUER,
-    TOKEN_SERVICE,
+    Auth, BASIC_REALM, DISTRIBUTION_BIN, Latency, LoggedRequest, Registry, RegistryConfig,
+    TOKEN_ISSUER, TOKEN_SERVICE,
 };
 pub use softhsm::{SOFTHSM_MODULES, SoftHsmToken, TokenKey, TokenKeyType, softhsm_module};
 pub use tlog::{TlogServer, tlog_server_bin, workspace_bin};
+
+/// User + system CPU seconds from a `/proc/<pid>/stat` file: the process's own (utime, stime),
+/// or with `children` those of its waited-for children (cutime, cstime). Clock ticks are
+/// 1/100 s on Linux.
+pub fn proc_cpu_seconds(stat_path: &str, children: bool) -> f64 {
+    let stat =
+        std::fs::read_to_string(stat_path).unwrap_or_else(|e| panic!("reading {stat_path}: {e}"));
+    // The fields after the parenthesised command name start at field 3 (state).
+    let close = stat.rfind(')').expect("stat has a command name");
+    let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+    let (u, s) = if children { (13, 14) } else { (11, 12) };
+    let ticks: u64 =
+        fields[u].parse::<u64>().expect("utime") + fields[s].parse::<u64>().expect("stime");
+    ticks as f64 / 100.0
+}

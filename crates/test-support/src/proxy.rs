@@ -2,9 +2,11 @@
 //! records `(method, path?query, status)` before the response head goes back to the client, so
 //! a request is in the log by the time its client has the answer. Bodies stream through
 //! untouched; the client's `Host` header is kept, so absolute URLs the upstream builds point at
-//! the proxy. Used in front of `ferro-oci-server`, which does not log requests.
+//! the proxy. Used in front of `ferro-oci-server`, which does not log requests, and (with a
+//! round-trip time) to put an emulated network between a client and a registry.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -26,15 +28,32 @@ pub(crate) struct Proxy {
 
 impl Proxy {
     pub(crate) fn start(upstream_port: u16) -> Proxy {
+        Self::start_with_rtt(upstream_port, Duration::ZERO)
+    }
+
+    /// A proxy that adds `rtt` to every request (half before forwarding it, half before
+    /// answering) and to every new connection (its TCP handshake). Bandwidth is not limited.
+    pub(crate) fn start_with_rtt(upstream_port: u16, rtt: Duration) -> Proxy {
         let log = Arc::new(Mutex::new(Vec::new()));
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
         let client: Client<HttpConnector, Incoming> =
-            Client::builder(TokioExecutor::new()).build_http();
+            Client::builder(TokioExecutor::new()).build(connector);
         let (listener, port) = server::bind_loopback();
         let shared_log = Arc::clone(&log);
-        let server = server::spawn(listener, move |req| {
+        let server = server::spawn_with_accept_delay(listener, rtt, move |req| {
             let client = client.clone();
             let log = Arc::clone(&shared_log);
-            async move { forward(&client, upstream_port, &log, req).await }
+            async move {
+                if !rtt.is_zero() {
+                    tokio::time::sleep(rtt / 2).await;
+                }
+                let resp = forward(&client, upstream_port, &log, req).await;
+                if !rtt.is_zero() {
+                    tokio::time::sleep(rtt / 2).await;
+                }
+                resp
+            }
         });
         Proxy {
             port,

@@ -92,6 +92,20 @@ enum RequestLog {
         skip: Mutex<usize>,
     },
     Proxy(Proxy),
+    /// Not recorded ([`Registry::ferro_unlogged`]).
+    None,
+}
+
+/// A registry behind an emulated network ([`Registry::behind_rtt`]); stops with its drop.
+pub struct Latency {
+    proxy: Proxy,
+}
+
+impl Latency {
+    /// `127.0.0.1:PORT` of the proxy.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.proxy.port)
+    }
 }
 
 /// A running registry; dropping it kills the process and removes its files.
@@ -232,6 +246,16 @@ impl Registry {
     /// The binary is `$FERRO_OCI_SERVER`, else `target/test-tools/bin/ferro-oci-server` in the
     /// workspace (installed by `scripts/install-test-deps.sh`).
     pub fn ferro() -> Registry {
+        Self::ferro_with(true)
+    }
+
+    /// `ferro-oci-server` with clients talking to it directly: no counting proxy (whose work
+    /// would be measured with the client's), so [`Registry::requests`] panics. For benchmarks.
+    pub fn ferro_unlogged() -> Registry {
+        Self::ferro_with(false)
+    }
+
+    fn ferro_with(logged: bool) -> Registry {
         let bin = ferro_bin();
         let t0 = Instant::now();
         let dir = temp_dir();
@@ -249,19 +273,43 @@ impl Registry {
                 .stdout(Stdio::from(log));
             cmd
         });
-        let proxy = Proxy::start(port);
+        let (host_port, requests) = if logged {
+            let proxy = Proxy::start(port);
+            (proxy.port, RequestLog::Proxy(proxy))
+        } else {
+            (port, RequestLog::None)
+        };
         Registry {
             child,
-            host: format!("127.0.0.1:{}", proxy.port),
+            host: format!("127.0.0.1:{host_port}"),
             scheme: "http",
             ca_pem: None,
             credentials: None,
             token: None,
-            requests: RequestLog::Proxy(proxy),
+            requests,
             log_path,
             data_dir,
             startup: t0.elapsed(),
             _dir: dir,
+        }
+    }
+
+    /// A proxy in front of this registry that adds `rtt` to every request and new connection
+    /// (plain HTTP only): the registry across a network, for benchmarks. Use its
+    /// [`Latency::host`] in references; the registry stays reachable directly too.
+    pub fn behind_rtt(&self, rtt: Duration) -> Latency {
+        assert_eq!(
+            self.scheme, "http",
+            "behind_rtt: plain HTTP registries only"
+        );
+        let port: u16 = self
+            .host
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("registry port");
+        Latency {
+            proxy: Proxy::start_with_rtt(port, rtt),
         }
     }
 
@@ -302,6 +350,11 @@ impl Registry {
         self.startup
     }
 
+    /// User + system CPU seconds the registry process has used so far (from /proc).
+    pub fn cpu_seconds(&self) -> f64 {
+        crate::proc_cpu_seconds(&format!("/proc/{}/stat", self.child.id()), false)
+    }
+
     /// The registry process's own log (for failure messages).
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log_path).unwrap_or_default()
@@ -316,6 +369,7 @@ impl Registry {
                 all.into_iter().skip(skip).collect()
             }
             RequestLog::Proxy(proxy) => proxy.log.lock().expect("proxy log lock").clone(),
+            RequestLog::None => panic!("this registry does not record requests"),
         }
     }
 
@@ -327,6 +381,7 @@ impl Registry {
                 *skip.lock().expect("skip lock") = count;
             }
             RequestLog::Proxy(proxy) => proxy.log.lock().expect("proxy log lock").clear(),
+            RequestLog::None => {}
         }
     }
 }

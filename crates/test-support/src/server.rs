@@ -60,6 +60,20 @@ where
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
+    spawn_with_accept_delay(listener, Duration::ZERO, handler)
+}
+
+/// [`spawn`], with each new connection served only after `accept_delay` (a TCP handshake's
+/// round trip, for emulated latency).
+pub(crate) fn spawn_with_accept_delay<H, Fut>(
+    listener: std::net::TcpListener,
+    accept_delay: Duration,
+    handler: H,
+) -> ServerHandle
+where
+    H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
     listener.set_nonblocking(true).expect("set_nonblocking");
     let handle = rt::handle();
     let listener = {
@@ -77,8 +91,13 @@ where
                     continue;
                 }
             };
+            // Responses go out as soon as they are written (no Nagle + delayed-ACK stalls).
+            let _ = stream.set_nodelay(true);
             let handler = handler.clone();
             connections.spawn(async move {
+                if !accept_delay.is_zero() {
+                    tokio::time::sleep(accept_delay).await;
+                }
                 let service = hyper::service::service_fn(move |req| {
                     let handler = handler.clone();
                     async move { Ok::<_, Infallible>(handler(req).await) }

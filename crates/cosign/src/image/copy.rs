@@ -19,10 +19,10 @@ use cosign_types::media_types::{
 use cosign_types::oci::{Descriptor, ImageIndex, Platform};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
+use super::Reporter;
 use super::sign::SIGN_PREDICATE_TYPE;
 use super::storage::{AttachmentKind, Storage, list_referrers};
 use super::transfer::{Batch, CONCURRENCY, Endpoint, ProgressSink, fetch_manifest, run_batch};
-use super::{Reporter, resolve};
 use crate::Error;
 
 /// What to copy.
@@ -93,11 +93,14 @@ pub async fn copy(
     reporter: &dyn Reporter,
     progress: &dyn ProgressSink,
 ) -> Result<CopySummary, Error> {
-    let resolved = resolve(reg, src, true).await?;
     let src_repo = src.repository();
     let dst_repo = dst.repository();
     let src_ep = Endpoint::Registry(reg, src_repo);
-    let mut root = fetch_manifest(src_ep, &resolved.digest).await?;
+    // One GET by tag or digest: the manifest and its digest (checked against the bytes).
+    let mut root = src_ep
+        .get_manifest(&src.reference())
+        .await?
+        .ok_or_else(|| Error::ImageNotFound(src.to_string()))?;
     let mut children: Vec<Descriptor> = Vec::new();
     if root.is_index() {
         let index = ImageIndex::from_json(&root.bytes)
@@ -119,57 +122,16 @@ pub async fn copy(
     }
     let copy_image = opts.only.is_empty();
     let wanted = |k: AttachmentKind| opts.only.is_empty() || opts.only.contains(&k);
+    let kinds: Vec<AttachmentKind> = [
+        AttachmentKind::Signature,
+        AttachmentKind::Attestation,
+        AttachmentKind::Sbom,
+    ]
+    .into_iter()
+    .filter(|k| wanted(*k))
+    .collect();
+    let kinds = &kinds;
 
-    // Plan: attachment images and referrers of the root and (index) each child.
-    let att_repo = storage.target_repo(src_repo);
-    let att_src = Endpoint::Registry(reg, &att_repo);
-    let mut subjects = vec![root.digest.clone()];
-    subjects.extend(children.iter().map(|c| c.digest.clone()));
-    let plans: Vec<SubjectPlan> = stream::iter(subjects)
-        .map(|digest| {
-            let wanted = &wanted;
-            async move {
-                let mut tags = Vec::new();
-                for kind in [
-                    AttachmentKind::Signature,
-                    AttachmentKind::Attestation,
-                    AttachmentKind::Sbom,
-                ] {
-                    if !wanted(kind) {
-                        continue;
-                    }
-                    let src_tag = storage.tag(&digest, kind);
-                    if let Some(m) = att_src
-                        .get_manifest(&Reference::Tag(src_tag.clone()))
-                        .await?
-                    {
-                        tags.push(TagCopy {
-                            src_tag,
-                            manifest: m,
-                        });
-                    }
-                }
-                let referrers: Vec<Descriptor> =
-                    list_referrers(reg, storage, src_repo, &digest, "")
-                        .await?
-                        .into_iter()
-                        .filter(|d| {
-                            opts.only.is_empty()
-                                || referrer_kind(d).is_some_and(|k| opts.only.contains(&k))
-                        })
-                        .collect();
-                Ok::<_, Error>(SubjectPlan {
-                    digest,
-                    tags,
-                    referrers,
-                })
-            }
-        })
-        .buffered(CONCURRENCY)
-        .try_collect()
-        .await?;
-
-    // Preflight: nothing is written when a destination exists and -f is not given.
     let dst_reference = match (dst.digest(), dst.tag()) {
         (Some(d), _) => Reference::Digest(d.clone()),
         (None, Some(t)) => Reference::Tag(t.to_owned()),
@@ -183,33 +145,84 @@ pub async fn copy(
             root.digest
         )));
     }
+
+    // At the same time: the plan (attachment images and referrers of the root and, for an
+    // index, each child), the destination tags that would be overwritten (every tag the copy
+    // may write; without -f nothing is written when one exists), and whether the destination
+    // has the referrers API.
+    let att_repo = storage.target_repo(src_repo);
+    let att_src = Endpoint::Registry(reg, &att_repo);
+    let mut subjects = vec![root.digest.clone()];
+    subjects.extend(children.iter().map(|c| c.digest.clone()));
+    let plan = stream::iter(subjects.iter().cloned())
+        .map(|digest| async move {
+            let tags = futures_util::future::try_join_all(kinds.iter().map(|kind| {
+                let src_tag = storage.tag(&digest, *kind);
+                async move {
+                    let m = att_src
+                        .get_manifest(&Reference::Tag(src_tag.clone()))
+                        .await?;
+                    Ok::<_, Error>(m.map(|manifest| TagCopy { src_tag, manifest }))
+                }
+            }));
+            let referrers = list_referrers(reg, storage, src_repo, &digest, "");
+            let (tags, referrers) = futures_util::future::try_join(tags, referrers).await?;
+            let referrers = referrers
+                .into_iter()
+                .filter(|d| {
+                    opts.only.is_empty() || referrer_kind(d).is_some_and(|k| opts.only.contains(&k))
+                })
+                .collect();
+            Ok::<_, Error>(SubjectPlan {
+                digest,
+                tags: tags.into_iter().flatten().collect(),
+                referrers,
+            })
+        })
+        .buffered(CONCURRENCY)
+        .try_collect::<Vec<SubjectPlan>>();
+    let mut checks: Vec<(Reference, String)> = Vec::new();
     if !opts.force {
-        let mut checks: Vec<(Reference, String)> = Vec::new();
         if copy_image {
             checks.push((dst_reference.clone(), dst.to_string()));
         }
-        for p in &plans {
-            for t in &p.tags {
+        for subject in &subjects {
+            for kind in kinds {
+                let tag = storage.tag(subject, *kind);
                 checks.push((
-                    Reference::Tag(t.src_tag.clone()),
-                    format!("{}:{}", dst_repo.name(), t.src_tag),
+                    Reference::Tag(tag.clone()),
+                    format!("{}:{tag}", dst_repo.name()),
                 ));
             }
         }
-        let existing: Vec<Option<String>> = stream::iter(checks)
-            .map(|(r, name)| async move {
-                let head = reg
-                    .head_manifest(dst_repo, &r)
-                    .await
-                    .map_err(|e| Error::registry(format!("checking {name}"), e))?;
-                Ok::<_, Error>(head.map(|_| name))
-            })
-            .buffered(CONCURRENCY)
-            .try_collect()
-            .await?;
-        if let Some(name) = existing.into_iter().flatten().next() {
-            return Err(exists_error(&name));
-        }
+    }
+    let existing = stream::iter(checks)
+        .map(|(r, name)| async move {
+            let head = reg
+                .head_manifest(dst_repo, &r)
+                .await
+                .map_err(|e| Error::registry(format!("checking {name}"), e))?;
+            Ok::<_, Error>(head.map(|_| (r, name)))
+        })
+        .buffered(CONCURRENCY)
+        .try_collect::<Vec<Option<(Reference, String)>>>();
+    // A registry may answer 404 for a repository that does not exist yet even with the API;
+    // a referrer PUT answered with OCI-Subject then settles it (see run_batch).
+    let probe = async {
+        reg.referrers(dst_repo, &root.digest, None)
+            .await
+            .map(|index| index.is_some())
+            .map_err(|e| Error::registry(format!("probing the referrers API of {dst_repo}"), e))
+    };
+    let (plans, existing, referrers_api) =
+        futures_util::future::try_join3(plan, existing, probe).await?;
+    // A destination tag counts only if the copy would write it.
+    let writes = |r: &Reference| {
+        (copy_image && r == &dst_reference)
+            || matches!(r, Reference::Tag(t) if plans.iter().any(|p| p.tags.iter().any(|c| &c.src_tag == t)))
+    };
+    if let Some((_, name)) = existing.into_iter().flatten().find(|(r, _)| writes(r)) {
+        return Err(exists_error(&name));
     }
 
     let mut summary = CopySummary::default();
@@ -217,6 +230,7 @@ pub async fn copy(
         first: None,
         rest: Vec::new(),
         referrers: Vec::new(),
+        referrers_api: Some(referrers_api),
     };
     if copy_image {
         reporter.info(&format!("Copying {src} to {dst}..."));

@@ -623,6 +623,7 @@ pub async fn load(
         first: None,
         rest: Vec::new(),
         referrers: Vec::new(),
+        referrers_api: None,
     };
     for subject in &subjects {
         for kind in [

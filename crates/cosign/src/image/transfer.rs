@@ -7,15 +7,17 @@
 //! read is checked against its digest by the registry client or the layout reader, and every
 //! blob against the digest its manifest names.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use cosign_oci::{Manifest, Progress, Reference, Registry, Repository};
 use cosign_types::media_types::OCI_MANIFEST_MEDIA_TYPE;
 use cosign_types::oci::{Descriptor, ImageIndex, ImageManifest, MAX_MANIFEST_BYTES};
 use cosign_types::{Digest, HashAlgorithm};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
+use tokio::sync::OnceCell;
 
 use super::layout::Layout;
 use super::storage::append_fallback_entries;
@@ -23,6 +25,12 @@ use crate::Error;
 
 /// Transfers in flight at once (whatever the CPU count: the work is waiting on the network).
 pub const CONCURRENCY: usize = 16;
+
+/// Attachment and referrer pipelines in flight at once in a [`Batch`]. Each is a chain of
+/// small requests (manifest GET, blob GET, POST, PUT, manifest PUT), so across a network the
+/// time is round trips, not bytes: 100 referrers at 20 ms RTT take 7 waves (0.7 s) at 16 and
+/// 2 waves at 64.
+pub const PIPELINES: usize = 64;
 
 /// Blobs up to this size pass through memory; larger ones stream through a temporary file.
 const IN_MEMORY_LIMIT: u64 = 8 << 20;
@@ -289,9 +297,10 @@ pub async fn copy_manifest(
 /// Manifests to store in one registry repository, each under its reference, with the blobs
 /// they need: the batch behind `copy` and `load`. The image (`first`: its children and
 /// blobs, then itself) moves at the same time as everything else: attachment images
-/// (`rest`) and referrers (fetched here, stored by digest). Distinct attachment blobs are
-/// copied once, all in parallel; subjects whose referrers the registry did not index get
-/// their fallback index in one update each.
+/// (`rest`) and referrers (fetched here, stored by digest). Each attachment or referrer is a
+/// pipeline of its own (fetch, blobs, manifest), [`PIPELINES`] at once, so manifests are
+/// stored while other blobs still move; distinct blobs are copied once. Subjects whose
+/// referrers the registry did not index get their fallback index in one update each.
 pub struct Batch<'a> {
     /// The image: stored with its contents.
     pub first: Option<(Endpoint<'a>, Manifest, Reference)>,
@@ -299,6 +308,53 @@ pub struct Batch<'a> {
     pub rest: Vec<(Endpoint<'a>, Manifest, Reference)>,
     /// Referrers: (source, listed descriptor, subject), stored by digest.
     pub referrers: Vec<(Endpoint<'a>, Descriptor, Digest)>,
+    /// Whether the destination has the referrers API, when already known (else it is asked
+    /// once referrers are stored, unless a PUT answered with `OCI-Subject`).
+    pub referrers_api: Option<bool>,
+}
+
+/// Blobs copied (or being copied) in one batch: each distinct digest moves once, and a
+/// manifest that needs a blob another manifest is copying waits for that copy.
+#[derive(Default)]
+struct BlobsOnce {
+    cells: std::sync::Mutex<HashMap<Digest, Arc<OnceCell<()>>>>,
+}
+
+impl BlobsOnce {
+    async fn copy(
+        &self,
+        src: Endpoint<'_>,
+        dst: Endpoint<'_>,
+        desc: &Descriptor,
+        progress: &dyn ProgressSink,
+    ) -> Result<(), Error> {
+        let cell = {
+            // A poisoned map only means another copy panicked; the map itself is intact.
+            let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(cells.entry(desc.digest.clone()).or_default())
+        };
+        // A failed copy leaves the cell empty: the next manifest needing the blob tries again.
+        cell.get_or_try_init(|| copy_blob(src, dst, desc, progress))
+            .await
+            .map(|_| ())
+    }
+
+    /// Copies everything `m` needs (its blobs; an index's child manifests) to `dst`.
+    async fn copy_contents(
+        &self,
+        src: Endpoint<'_>,
+        dst: Endpoint<'_>,
+        m: &Manifest,
+        progress: &dyn ProgressSink,
+    ) -> Result<(), Error> {
+        let (blobs, nested) = children(m)?;
+        if !nested.is_empty() {
+            return copy_contents(src, dst, m, progress, 1).await;
+        }
+        futures_util::future::try_join_all(blobs.iter().map(|d| self.copy(src, dst, d, progress)))
+            .await?;
+        Ok(())
+    }
 }
 
 /// Runs a [`Batch`] into `dst_repo`.
@@ -316,87 +372,67 @@ pub async fn run_batch(
         }
         Ok::<_, Error>(())
     };
+    let blobs = BlobsOnce::default();
+    let blobs = &blobs;
     let attachments = async {
-        let referrers: Vec<(Endpoint<'_>, &Descriptor, Manifest, &Digest)> =
-            stream::iter(batch.referrers.iter())
-                .map(|(src, listed, subject)| async move {
-                    let m = fetch_manifest(*src, &listed.digest).await?;
-                    Ok::<_, Error>((*src, listed, m, subject))
-                })
-                .buffer_unordered(CONCURRENCY)
-                .try_collect()
-                .await?;
-        // Fallback index entries (manifests are copied byte for byte: same digests). The
-        // index goes in after the manifests it lists (distribution checks that they exist).
-        let mut by_subject: BTreeMap<String, (Digest, Vec<Descriptor>)> = BTreeMap::new();
-        for (_, listed, m, subject) in &referrers {
-            by_subject
+        let rest = stream::iter(batch.rest.iter()).map(|(src, m, r)| async move {
+            blobs.copy_contents(*src, dst, m, progress).await?;
+            dst.put_manifest(r, &m.media_type, &m.bytes).await?;
+            Ok::<_, Error>(None)
+        });
+        let referrers = stream::iter(batch.referrers.iter()).map(|(src, listed, subject)| {
+            let fut = async move {
+                let m = fetch_manifest(*src, &listed.digest).await?;
+                blobs.copy_contents(*src, dst, &m, progress).await?;
+                let put = dst
+                    .put_manifest(
+                        &Reference::Digest(m.digest.clone()),
+                        &m.media_type,
+                        &m.bytes,
+                    )
+                    .await?;
+                let indexed = put.is_some_and(|p| p.oci_subject.is_some());
+                Ok::<_, Error>(Some((subject, fallback_entry(listed, &m), indexed)))
+            };
+            Box::pin(fut) as Pin<Box<dyn Future<Output = _> + '_>>
+        });
+        let rest = rest.map(|f| Box::pin(f) as Pin<Box<dyn Future<Output = _> + '_>>);
+        let stored: Vec<Option<(&Digest, Descriptor, bool)>> = rest
+            .chain(referrers)
+            .buffer_unordered(PIPELINES)
+            .try_collect()
+            .await?;
+        // Fallback index entries (manifests are copied byte for byte: same digests), written
+        // after the manifests they list (distribution checks that they exist). A registry
+        // that answered a referrer's PUT with OCI-Subject indexes referrers itself.
+        let mut by_subject: BTreeMap<String, (&Digest, bool, Vec<Descriptor>)> = BTreeMap::new();
+        for (subject, entry, indexed) in stored.into_iter().flatten() {
+            let e = by_subject
                 .entry(subject.to_string())
-                .or_insert_with(|| ((*subject).clone(), Vec::new()))
-                .1
-                .push(fallback_entry(listed, m));
+                .or_insert_with(|| (subject, false, Vec::new()));
+            e.1 |= indexed;
+            e.2.push(entry);
         }
-        let fallback = async {
-            for (subject, mut entries) in by_subject.into_values() {
-                let has_api = reg
-                    .referrers(dst_repo, &subject, None)
+        for (subject, indexed, mut entries) in by_subject.into_values() {
+            if indexed {
+                continue;
+            }
+            let has_api = match batch.referrers_api {
+                Some(known) => known,
+                None => reg
+                    .referrers(dst_repo, subject, None)
                     .await
                     .map_err(|e| {
                         Error::registry(format!("probing the referrers API of {dst_repo}"), e)
                     })?
-                    .is_some();
-                if has_api {
-                    continue;
-                }
-                entries.sort_by_key(|d| d.digest.to_string());
-                append_fallback_entries(reg, dst_repo, &subject, &entries).await?;
+                    .is_some(),
+            };
+            if has_api {
+                continue;
             }
-            Ok::<_, Error>(())
-        };
-        // Every distinct blob of the attachment images and referrers, with its source.
-        let mut seen = HashSet::new();
-        let mut blobs: Vec<(Endpoint<'_>, Descriptor)> = Vec::new();
-        let mut nested: Vec<(Endpoint<'_>, &Manifest)> = Vec::new();
-        let manifests = batch
-            .rest
-            .iter()
-            .map(|(src, m, _)| (*src, m))
-            .chain(referrers.iter().map(|(src, _, m, _)| (*src, m)));
-        for (src, m) in manifests {
-            let (b, children) = children(m)?;
-            if !children.is_empty() {
-                nested.push((src, m));
-            }
-            for d in b {
-                if seen.insert(d.digest.clone()) {
-                    blobs.push((src, d));
-                }
-            }
+            entries.sort_by_key(|d| d.digest.to_string());
+            append_fallback_entries(reg, dst_repo, subject, &entries).await?;
         }
-        let content = async {
-            stream::iter(blobs.iter())
-                .map(|(src, d)| copy_blob(*src, dst, d, progress))
-                .buffer_unordered(CONCURRENCY)
-                .try_collect::<Vec<()>>()
-                .await?;
-            stream::iter(nested.iter())
-                .map(|(src, m)| copy_contents(*src, dst, m, progress, 1))
-                .buffer_unordered(CONCURRENCY)
-                .try_collect::<Vec<()>>()
-                .await?;
-            let rest = batch.rest.iter().map(|(_, m, r)| (m, r.clone()));
-            let refs = referrers
-                .iter()
-                .map(|(_, _, m, _)| (m, Reference::Digest(m.digest.clone())));
-            stream::iter(rest.chain(refs))
-                .map(|(m, r)| async move { dst.put_manifest(&r, &m.media_type, &m.bytes).await })
-                .buffer_unordered(CONCURRENCY)
-                .try_collect::<Vec<_>>()
-                .await?;
-            Ok::<_, Error>(())
-        };
-        content.await?;
-        fallback.await?;
         Ok::<_, Error>(())
     };
     futures_util::future::try_join(image, attachments).await?;

@@ -793,6 +793,96 @@ fn copy_across_registries_and_platforms() {
     );
 }
 
+/// `n` referrers of `digest` in `repo`, each with its own layer and the shared empty config.
+fn push_referrers(reg: &Registry, repo: &str, digest: &str, size: usize, n: usize) {
+    let client = RegistryClient::new(reg);
+    let empty = client.push_blob(repo, b"{}");
+    for i in 0..n {
+        let layer = format!("{{\"referrer\":{i}}}");
+        let l = client.push_blob(repo, layer.as_bytes());
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": "application/example",
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "size": 2, "digest": empty},
+            "layers": [{"mediaType": "application/example", "size": layer.len(), "digest": l}],
+            "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": size, "digest": digest},
+            "annotations": {"n": i.to_string()},
+        }))
+        .unwrap();
+        client.push_manifest(
+            repo,
+            &test_support::sha256_digest(&manifest),
+            "application/vnd.oci.image.manifest.v1+json",
+            &manifest,
+        );
+    }
+}
+
+#[test]
+fn copy_many_referrers_moves_each_blob_once() {
+    const N: usize = 40;
+    let from = Registry::ferro();
+    let img = push_image(&from, "test/many:v1", &seeded("many"));
+    let size = RegistryClient::new(&from)
+        .get_manifest("test/many", "v1")
+        .bytes
+        .len();
+    push_referrers(&from, "test/many", &img.digest, size, N);
+    let s = Scratch::new();
+    for (name, to) in both() {
+        to.clear_requests();
+        let dst = format!("{}/mirror/many:v1", to.host());
+        let run = s.run(&["copy", &img.reference, &dst], &[], None).ok();
+        assert_eq!(
+            run.stderr.matches("Copying ").count(),
+            1 + N,
+            "{name}: {}",
+            run.stderr
+        );
+        let reqs = to.requests();
+        let count = |method: &str, part: &str| {
+            reqs.iter()
+                .filter(|r| r.method == method && r.path.contains(part))
+                .count()
+        };
+        // The image's blobs, then one upload per distinct referrer blob: the shared config
+        // once, each layer once. One PUT per manifest (+ the fallback index without the API).
+        let image_blobs = count("PUT", "/blobs/uploads/") - (N + 1);
+        assert!(image_blobs <= 3, "{name}: {reqs:#?}");
+        assert_eq!(
+            count("POST", "/blobs/uploads/"),
+            N + 1 + image_blobs,
+            "{name}"
+        );
+        let manifest_puts = count("PUT", "/manifests/");
+        let listed = if name == "distribution" {
+            let fallback = manifest_json(&to, "mirror/many", &img.digest.replace(':', "-"));
+            fallback["manifests"].as_array().unwrap().len()
+        } else {
+            let index: serde_json::Value = serde_json::from_slice(
+                &RegistryClient::new(&to)
+                    .request(
+                        "GET",
+                        &format!("/v2/mirror/many/referrers/{}", img.digest),
+                        &[],
+                        None,
+                    )
+                    .body,
+            )
+            .unwrap();
+            index["manifests"].as_array().unwrap().len()
+        };
+        assert_eq!(
+            listed, N,
+            "{name}: every referrer is listed at the destination"
+        );
+        let fallback_puts = usize::from(name == "distribution");
+        assert_eq!(manifest_puts, 1 + N + fallback_puts, "{name}: {reqs:#?}");
+        // No request was sent twice for the same blob.
+        assert_eq!(count("HEAD", "/blobs/"), 0, "{name}: {reqs:#?}");
+    }
+}
+
 #[test]
 fn save_load_and_verify_local_image() {
     for (name, reg) in both() {

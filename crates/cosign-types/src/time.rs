@@ -118,6 +118,48 @@ pub fn now_unix() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// Parses a duration as Go's `time.ParseDuration` does: `3m0s`, `1.5h`, `300ms`, `0` (flag
+/// values of cosign and rekor-cli). Negative durations are refused.
+pub fn parse_go_duration(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("invalid duration {text:?} (examples: 30s, 3m0s, 1h)");
+    if text == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    if text.is_empty() || text.starts_with('-') {
+        return Err(bad());
+    }
+    let mut rest = text.strip_prefix('+').unwrap_or(text);
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        if num_len == 0 {
+            return Err(bad());
+        }
+        let value: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        rest = &rest[unit_len..];
+        total += value * seconds;
+    }
+    if !total.is_finite() || total > 1e10 {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs_f64(total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +171,18 @@ mod tests {
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(go_log_timestamp(1_700_000_000), "2023/11/14 22:13:20");
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn go_durations() {
+        use std::time::Duration;
+        assert_eq!(parse_go_duration("3m0s"), Ok(Duration::from_secs(180)));
+        assert_eq!(parse_go_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_go_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_go_duration("300ms"), Ok(Duration::from_millis(300)));
+        assert_eq!(parse_go_duration("0"), Ok(Duration::ZERO));
+        for bad in ["", "3", "30", "s", "abc", "3x", "-1s", "1s2"] {
+            assert!(parse_go_duration(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
+use cosign_types::time::parse_go_duration;
 
 /// The public-good Rekor instance.
 const DEFAULT_SERVER: &str = "https://rekor.sigstore.dev";
@@ -41,7 +42,7 @@ struct Cli {
     format: String,
 
     /// HTTP timeout (a Go duration: 30s, 1m, 1m30s ...)
-    #[arg(long, global = true, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, global = true, default_value = "30s", value_parser = parse_go_duration)]
     timeout: Duration,
 
     /// Number of times to retry HTTP requests (accepted for compatibility; requests are not retried)
@@ -194,44 +195,6 @@ fn parse_uuid(v: &str) -> Result<String, String> {
     Ok(v.to_owned())
 }
 
-/// A Go `time.ParseDuration` subset: a sequence of `<number><unit>`, units ns us µs ms s m h.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration {text:?}");
-    if text == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut rest = text;
-    let mut total = 0f64;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        if num_len == 0 {
-            return Err(bad());
-        }
-        let value: f64 = rest[..num_len].parse().map_err(|_| bad())?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        total += value * scale;
-        rest = &rest[unit_len..];
-    }
-    Duration::try_from_secs_f64(total).map_err(|_| bad())
-}
-
 /// The server URL: the flag, else `REKOR_SERVER` (read by clap), else `REKOR_REKOR_SERVER`
 /// (what the Go tool's viper reads), else the public-good instance.
 fn server_url(flag: Option<String>) -> Result<String, String> {
@@ -352,18 +315,6 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
-        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("1.5h").unwrap(), Duration::from_secs(5400));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
-        for bad in ["", "30", "s", "3x", "-1s", "1s2"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn uuids() {

@@ -394,35 +394,88 @@ const BOUND_COMMANDS: &[&str] = &[
     "public-key",
 ];
 
+/// Command groups whose every subcommand is bound (`attach sbom`, `download signature`, ...).
+const BOUND_GROUPS: &[&str] = &["attach", "download", "upload", "dockerfile", "manifest"];
+
 /// Adds `COSIGN_<FLAG>` environment bindings to every flag of the bound commands. An explicit
 /// flag on the command line wins over the variable.
 pub fn bind_flag_env(mut cmd: clap::Command) -> clap::Command {
     let names: Vec<String> = cmd
         .get_subcommands()
         .map(|s| s.get_name().to_owned())
-        .filter(|n| BOUND_COMMANDS.contains(&n.as_str()))
         .collect();
     for name in names {
-        cmd = cmd.mut_subcommand(name, |sub| {
-            let longs: Vec<(String, String)> = sub
-                .get_arguments()
-                .filter(|a| !a.is_global_set() && !a.is_positional())
-                .filter_map(|a| Some((a.get_id().to_string(), a.get_long()?.to_owned())))
-                .filter(|(_, long)| long != "help")
-                .collect();
-            let mut sub = sub;
-            for (id, long) in longs {
-                sub = sub.mut_arg(id, |a| a.env(flag_env_name(&long)).hide_env_values(true));
-            }
-            sub
-        });
+        if BOUND_COMMANDS.contains(&name.as_str()) {
+            cmd = cmd.mut_subcommand(name, bind_args);
+        } else if BOUND_GROUPS.contains(&name.as_str()) {
+            cmd = cmd.mut_subcommand(name, |group| {
+                let subs: Vec<String> = group
+                    .get_subcommands()
+                    .map(|s| s.get_name().to_owned())
+                    .collect();
+                subs.into_iter()
+                    .fold(group, |group, sub| group.mut_subcommand(sub, bind_args))
+            });
+        }
     }
     cmd
+}
+
+/// Binds every non-global, non-positional flag of one command.
+fn bind_args(sub: clap::Command) -> clap::Command {
+    let longs: Vec<(String, String)> = sub
+        .get_arguments()
+        .filter(|a| !a.is_global_set() && !a.is_positional())
+        .filter_map(|a| Some((a.get_id().to_string(), a.get_long()?.to_owned())))
+        .filter(|(_, long)| long != "help")
+        .collect();
+    longs.into_iter().fold(sub, |sub, (id, long)| {
+        sub.mut_arg(id, |a| a.env(flag_env_name(&long)).hide_env_values(true))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flag_bindings_reach_nested_commands_and_never_shadow_a_variable() {
+        use clap::CommandFactory;
+        fn walk(cmd: &clap::Command, path: String, out: &mut Vec<(String, String)>) {
+            for a in cmd.get_arguments() {
+                if let Some(env) = a.get_env() {
+                    out.push((path.clone(), env.to_string_lossy().into_owned()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, format!("{path} {}", sub.get_name()), out);
+            }
+        }
+        let mut bound = Vec::new();
+        walk(
+            &bind_flag_env(crate::args::Cli::command()),
+            "cosign".into(),
+            &mut bound,
+        );
+        for (path, env) in &bound {
+            assert!(
+                !REGISTRY.iter().any(|v| v.name == env),
+                "{path}: flag variable {env} is also a cosign setting"
+            );
+        }
+        for (path, env) in [
+            ("cosign attach sbom", "COSIGN_SBOM"),
+            ("cosign download signature", "COSIGN_REGISTRY_USERNAME"),
+            ("cosign upload blob", "COSIGN_FILES"),
+            ("cosign dockerfile verify", "COSIGN_KEY"),
+            ("cosign sign", "COSIGN_KEY"),
+        ] {
+            assert!(
+                bound.iter().any(|(p, e)| p == path && e == env),
+                "{path} binds {env}"
+            );
+        }
+    }
 
     #[test]
     fn registry_is_sorted_and_unique() {

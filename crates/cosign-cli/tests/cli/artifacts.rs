@@ -73,10 +73,11 @@ fn sbom_attach_download_sign_and_verify() {
         let s = Scratch::new();
         s.keypair("cosign", "pw");
         s.write("latest.spdx", SPDX);
+        // Subcommands of command groups bind COSIGN_<FLAG> too (here --sbom).
         let run = s
             .run(
-                &["attach", "sbom", "--sbom", "latest.spdx", &img.reference],
-                &[],
+                &["attach", "sbom", &img.reference],
+                &[("COSIGN_SBOM", "latest.spdx")],
                 None,
             )
             .ok();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
-use crate::settings::{parse_go_bool, parse_go_duration};
+use crate::settings::parse_go_duration;
 
 /// Help text shown at the top of `cosign --help`.
 const ABOUT: &str = "A tool for Container Signing, Verification and Storage in an OCI registry.";
@@ -29,6 +29,16 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// The command line as it is parsed: Go booleans ([`crate::settings::go_bool_flags`]) and
+    /// `COSIGN_<FLAG>` bindings ([`crate::env::bind_flag_env`]) applied to the derived command.
+    pub fn full_command() -> clap::Command {
+        crate::env::bind_flag_env(crate::settings::go_bool_flags(
+            <Self as clap::CommandFactory>::command(),
+        ))
+    }
+}
+
 /// Persistent flags of the root command.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -36,9 +46,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub output_file: Option<PathBuf>,
     /// log debug output
-    #[arg(short = 'd', long, global = true, default_value_t = false, action = ArgAction::Set,
-          num_args = 0..=1, require_equals = true, default_missing_value = "true",
-          value_parser = parse_go_bool)]
+    #[arg(short = 'd', long, global = true)]
     pub verbose: bool,
     /// timeout for commands
     #[arg(short = 't', long, global = true, default_value = "3m0s", value_name = "DURATION",
@@ -196,8 +204,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct VersionArgs {
     /// print JSON instead of text
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub json: bool,
 }
 
@@ -213,12 +220,10 @@ pub struct CompletionArgs {
 #[derive(Debug, Args)]
 pub struct EnvArgs {
     /// show descriptions for environment variables
-    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long, default_value_t = true)]
     pub show_descriptions: bool,
     /// show values of sensitive environment variables
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub show_sensitive_values: bool,
 }
 
@@ -250,8 +255,7 @@ pub struct ImportKeyPairArgs {
     )]
     pub output_key_prefix: String,
     /// skip confirmation prompts for non-destructive operations
-    #[arg(short = 'y', long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(short = 'y', long)]
     pub yes: bool,
 }
 
@@ -265,8 +269,7 @@ pub struct PublicKeyArgs {
     #[arg(long, value_name = "FILE")]
     pub outfile: Option<PathBuf>,
     /// whether to use a hardware security key (not supported by this build)
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub sk: bool,
     /// security key slot to use for generated key
     #[arg(long, value_name = "SLOT")]
@@ -280,8 +283,7 @@ pub struct SigningKeyArgs {
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
     /// whether to use a hardware security key (not supported by this build)
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub sk: bool,
     /// security key slot to use for generated key (default: signature)
     #[arg(long, value_name = "SLOT")]
@@ -290,8 +292,7 @@ pub struct SigningKeyArgs {
     #[arg(long, alias = "cert", value_name = "FILE")]
     pub certificate: Option<PathBuf>,
     /// skip confirmation prompts for non-destructive operations
-    #[arg(short = 'y', long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(short = 'y', long)]
     pub yes: bool,
 }
 
@@ -302,8 +303,7 @@ pub struct RekorArgs {
     #[arg(long, default_value = "https://rekor.sigstore.dev", value_name = "URL")]
     pub rekor_url: String,
     /// whether or not to upload to the tlog
-    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long, default_value_t = true)]
     pub tlog_upload: bool,
 }
 
@@ -323,13 +323,10 @@ pub struct SignBlobArgs {
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
     /// write a Sigstore bundle v0.3 (protobuf JSON) to --bundle instead of the legacy formats
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub new_bundle_format: bool,
     /// whether to base64 encode the output
-    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, default_value_t = true, hide = true)]
     pub b64: bool,
     /// write the signature to FILE
     #[arg(long, value_name = "FILE", hide = true)]
@@ -352,8 +349,7 @@ pub struct VerifyBlobArgs {
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
     /// whether to use a hardware security key (not supported by this build)
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub sk: bool,
     /// security key slot to use for generated key
     #[arg(long, value_name = "SLOT")]
@@ -365,23 +361,16 @@ pub struct VerifyBlobArgs {
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
     /// ignore transparency log verification, to be used when an artifact signature has not been uploaded to the transparency log
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub insecure_ignore_tlog: bool,
     /// skip transparency log verification when verifying artifacts in a privately deployed infrastructure
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, hide = true)]
     pub private_infrastructure: bool,
     /// only allow offline verification
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, hide = true)]
     pub offline: bool,
     /// expect a Sigstore bundle (the format is detected either way)
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, hide = true)]
     pub new_bundle_format: bool,
     /// the amount of maximum workers for parallel executions
     #[arg(long, default_value_t = 10, value_name = "N")]
@@ -403,12 +392,10 @@ pub struct VerifyBlobArgs {
 #[derive(Debug, Args, Clone)]
 pub struct RegistryArgs {
     /// whether to allow insecure connections to registries (e.g., with expired or self-signed TLS certificates). Don't use this for anything but testing
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub allow_insecure_registry: bool,
     /// whether to allow using HTTP protocol while connecting to registries. Don't use this for anything but testing
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub allow_http_registry: bool,
     /// registry basic auth username
     #[arg(long, value_name = "USER")]
@@ -460,16 +447,13 @@ pub struct SignArgs {
     )]
     pub annotations: Vec<String>,
     /// whether to upload the signature
-    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long, default_value_t = true)]
     pub upload: bool,
     /// if a multi-arch image is specified, additionally sign each discrete image
-    #[arg(short = 'r', long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(short = 'r', long)]
     pub recursive: bool,
     /// store a Sigstore bundle (DSSE, v0.3) as an OCI 1.1 referrer instead of the legacy .sig tag
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub new_bundle_format: bool,
     /// write the Sigstore bundle (new format) to FILE
     #[arg(long, value_name = "FILE")]
@@ -501,8 +485,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
     /// whether to use a hardware security key (not supported by this build)
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub sk: bool,
     /// Registry flags.
     #[command(flatten)]
@@ -516,20 +499,16 @@ pub struct VerifyArgs {
     )]
     pub annotations: Vec<String>,
     /// whether to check the claims found
-    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long, default_value_t = true)]
     pub check_claims: bool,
     /// output format for the signing image information (json|text)
     #[arg(short = 'o', long, default_value = "json", value_parser = ["json", "text"])]
     pub output: String,
     /// ignore transparency log verification, to be used when an artifact signature has not been uploaded to the transparency log
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub insecure_ignore_tlog: bool,
     /// skip transparency log verification when verifying artifacts in a privately deployed infrastructure
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, hide = true)]
     pub private_infrastructure: bool,
     /// the amount of maximum workers for parallel executions
     #[arg(long, default_value_t = 10, value_name = "N")]
@@ -546,18 +525,13 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
     /// only allow offline verification (a log entry must come with the signature)
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, hide = true)]
     pub offline: bool,
     /// whether the specified image is a path to an image saved locally via 'cosign save'
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub local_image: bool,
     /// check referrers too (always on: both storage formats are searched)
-    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, default_value_t = true, hide = true)]
     pub experimental_oci11: bool,
 }
 
@@ -682,8 +656,7 @@ pub struct CleanArgs {
     #[arg(long = "type", default_value = "all", value_parser = ["all", "signature", "attestation", "sbom", "referrer"])]
     pub kind: String,
     /// do not prompt for confirmation
-    #[arg(short = 'f', long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(short = 'f', long)]
     pub force: bool,
 }
 
@@ -818,12 +791,10 @@ pub struct CopyArgs {
     )]
     pub only: String,
     /// [DEPRECATED] only copy the image signature
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub sig_only: bool,
     /// overwrite destination image(s), if necessary
-    #[arg(short = 'f', long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(short = 'f', long)]
     pub force: bool,
     /// only copy container image and its signatures for a specific platform image
     #[arg(long, value_name = "PLATFORM")]
@@ -871,9 +842,7 @@ pub struct TreeArgs {
     #[command(flatten)]
     pub referrers: ReferrersModeArgs,
     /// set to true to enable experimental OCI 1.1 behaviour
-    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, default_value_t = true, hide = true)]
     pub experimental_oci11: bool,
 }
 
@@ -893,8 +862,7 @@ pub enum DockerfileCommand {
 #[derive(Debug, Args)]
 pub struct DockerfileVerifyArgs {
     /// only verify the base image (the last FROM image in the Dockerfile)
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub base_image_only: bool,
     /// The flags of `cosign verify` (the positional argument is the Dockerfile).
     #[command(flatten)]
@@ -925,9 +893,7 @@ pub struct ManifestVerifyArgs {
 #[derive(Debug, Args)]
 pub struct Pkcs11ToolArgs {
     /// skip warnings and confirmations
-    #[arg(short = 'f', long = "no-input", global = true, default_value_t = false,
-          action = ArgAction::Set, num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(short = 'f', long = "no-input", global = true)]
     pub no_input: bool,
     /// The subcommand.
     #[command(subcommand)]
@@ -998,19 +964,16 @@ pub struct AttestArgs {
     #[arg(long, value_name = "FILE", hide = true)]
     pub statement: Option<PathBuf>,
     /// do not upload the generated attestation, but send it to stdout
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub no_upload: bool,
     /// replace the existing attestations of the same predicate type (legacy .att storage)
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub replace: bool,
     /// write everything required to verify the attestation to FILE (a Sigstore bundle with --new-bundle-format, else cosign's legacy bundle JSON)
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
     /// store a Sigstore bundle (DSSE, v0.3) as an OCI 1.1 referrer instead of the legacy .att tag
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub new_bundle_format: bool,
     /// specifies the type to be used for a rekor entry upload (dsse|intoto)
     #[arg(long, default_value = "dsse", value_parser = ["dsse", "intoto"], value_name = "TYPE")]
@@ -1027,8 +990,7 @@ pub struct VerifyAttestationArgs {
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
     /// whether to use a hardware security key (not supported by this build)
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub sk: bool,
     /// Registry flags.
     #[command(flatten)]
@@ -1040,20 +1002,16 @@ pub struct VerifyAttestationArgs {
     #[arg(long, value_name = "FILE", value_delimiter = ',')]
     pub policy: Vec<PathBuf>,
     /// whether to check the claims found
-    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long, default_value_t = true)]
     pub check_claims: bool,
     /// output format for the signing image information (accepted; attestations are always printed as their DSSE envelopes)
     #[arg(short = 'o', long, default_value = "json", value_parser = ["json", "text"])]
     pub output: String,
     /// ignore transparency log verification, to be used when an artifact signature has not been uploaded to the transparency log
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub insecure_ignore_tlog: bool,
     /// skip transparency log verification when verifying artifacts in a privately deployed infrastructure
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, hide = true)]
     pub private_infrastructure: bool,
     /// the amount of maximum workers for parallel executions
     #[arg(long, default_value_t = 10, value_name = "N")]
@@ -1070,18 +1028,13 @@ pub struct VerifyAttestationArgs {
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
     /// only allow offline verification (a log entry must come with the attestation)
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, hide = true)]
     pub offline: bool,
     /// whether the specified image is a path to an image saved locally via 'cosign save'
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub local_image: bool,
     /// check referrers too (always on: both storage formats are searched)
-    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, default_value_t = true, hide = true)]
     pub experimental_oci11: bool,
 }
 
@@ -1113,8 +1066,7 @@ pub struct AttestBlobArgs {
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
     /// write a Sigstore bundle v0.3 (protobuf JSON) to --bundle instead of the legacy format
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub new_bundle_format: bool,
     /// write the signed DSSE envelope to FILE instead of standard output
     #[arg(long, value_name = "FILE", hide = true)]
@@ -1140,8 +1092,7 @@ pub struct VerifyBlobAttestationArgs {
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
     /// whether to use a hardware security key (not supported by this build)
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub sk: bool,
     /// path to the signed DSSE envelope (as attest-blob prints it)
     #[arg(long, value_name = "FILE")]
@@ -1153,8 +1104,7 @@ pub struct VerifyBlobAttestationArgs {
     #[arg(long = "type", default_value = "custom", value_name = "TYPE")]
     pub predicate_type: String,
     /// if true, verifies the digest exists in the in-toto subject (using either the provided digest and digest algorithm or the provided blob's sha256 digest)
-    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long, default_value_t = true)]
     pub check_claims: bool,
     /// Digest to use for verifying in-toto subject (instead of providing a blob)
     #[arg(long, value_name = "HEX")]
@@ -1163,23 +1113,16 @@ pub struct VerifyBlobAttestationArgs {
     #[arg(long = "digestAlg", default_value = "sha256", value_parser = ["sha256", "sha384", "sha512"], value_name = "ALG")]
     pub digest_alg: String,
     /// ignore transparency log verification, to be used when an artifact signature has not been uploaded to the transparency log
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long)]
     pub insecure_ignore_tlog: bool,
     /// skip transparency log verification when verifying artifacts in a privately deployed infrastructure
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, hide = true)]
     pub private_infrastructure: bool,
     /// only allow offline verification
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, hide = true)]
     pub offline: bool,
     /// expect a Sigstore bundle (the format is detected either way)
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1,
-          require_equals = true, default_missing_value = "true", value_parser = parse_go_bool,
-          hide = true)]
+    #[arg(long, hide = true)]
     pub new_bundle_format: bool,
     /// address of rekor STL server
     #[arg(

@@ -440,7 +440,6 @@ mod tests {
 
     #[test]
     fn flag_bindings_reach_nested_commands_and_never_shadow_a_variable() {
-        use clap::CommandFactory;
         fn walk(cmd: &clap::Command, path: String, out: &mut Vec<(String, String)>) {
             for a in cmd.get_arguments() {
                 if let Some(env) = a.get_env() {
@@ -453,7 +452,7 @@ mod tests {
         }
         let mut bound = Vec::new();
         walk(
-            &bind_flag_env(crate::args::Cli::command()),
+            &crate::args::Cli::full_command(),
             "cosign".into(),
             &mut bound,
         );

@@ -13,7 +13,7 @@ mod settings;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 use crate::args::Cli;
 use crate::printer::Printer;
@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     }
     drop(stderr);
 
-    let command = env::bind_flag_env(Cli::command());
+    let command = Cli::full_command();
     let matches = match command.try_get_matches_from(argv) {
         Ok(m) => m,
         Err(e) => return clap_error(e),

@@ -1,7 +1,6 @@
 //! `cosign completion SHELL`: shell completion scripts generated from the command definition.
 
 use anyhow::Result;
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 use super::Ctx;
@@ -14,7 +13,7 @@ pub fn run(args: &CompletionArgs, ctx: &Ctx<'_>) -> Result<()> {
         "fish" => Shell::Fish,
         _ => Shell::PowerShell,
     };
-    let mut cmd = Cli::command();
+    let mut cmd = Cli::full_command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "cosign", &mut buf);
     ctx.printer.out_bytes(&buf)?;

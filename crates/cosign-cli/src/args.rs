@@ -360,21 +360,29 @@ pub struct VerifyBlobArgs {
     /// path to bundle FILE
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
-    /// ignore transparency log verification, to be used when an artifact signature has not been uploaded to the transparency log
-    #[arg(long)]
-    pub insecure_ignore_tlog: bool,
-    /// skip transparency log verification when verifying artifacts in a privately deployed infrastructure
-    #[arg(long, hide = true)]
-    pub private_infrastructure: bool,
-    /// only allow offline verification
-    #[arg(long, hide = true)]
-    pub offline: bool,
+    /// Transparency log flags.
+    #[command(flatten)]
+    pub log: VerifyLogArgs,
     /// expect a Sigstore bundle (the format is detected either way)
     #[arg(long, hide = true)]
     pub new_bundle_format: bool,
     /// the amount of maximum workers for parallel executions
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub max_workers: u32,
+}
+
+/// Transparency log flags of the verify commands.
+#[derive(Debug, Args, Clone)]
+pub struct VerifyLogArgs {
+    /// ignore transparency log verification, to be used when an artifact signature has not been uploaded to the transparency log
+    #[arg(long)]
+    pub insecure_ignore_tlog: bool,
+    /// Path to a Sigstore TrustedRoot JSON file (its tlogs are the trusted transparency logs)
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// skip transparency log verification when verifying artifacts in a privately deployed infrastructure
+    #[arg(long, hide = true)]
+    pub private_infrastructure: bool,
     /// address of rekor STL server
     #[arg(
         long,
@@ -383,9 +391,9 @@ pub struct VerifyBlobArgs {
         hide = true
     )]
     pub rekor_url: String,
-    /// Path to a Sigstore TrustedRoot JSON file (its tlogs are the trusted transparency logs)
-    #[arg(long, value_name = "FILE")]
-    pub trusted_root: Option<PathBuf>,
+    /// only allow offline verification (a log entry must come with the signature)
+    #[arg(long, hide = true)]
+    pub offline: bool,
 }
 
 /// Registry access flags (every command that talks to a registry).
@@ -504,29 +512,12 @@ pub struct VerifyArgs {
     /// output format for the signing image information (json|text)
     #[arg(short = 'o', long, default_value = "json", value_parser = ["json", "text"])]
     pub output: String,
-    /// ignore transparency log verification, to be used when an artifact signature has not been uploaded to the transparency log
-    #[arg(long)]
-    pub insecure_ignore_tlog: bool,
-    /// skip transparency log verification when verifying artifacts in a privately deployed infrastructure
-    #[arg(long, hide = true)]
-    pub private_infrastructure: bool,
+    /// Transparency log flags.
+    #[command(flatten)]
+    pub log: VerifyLogArgs,
     /// the amount of maximum workers for parallel executions
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub max_workers: u32,
-    /// address of rekor STL server
-    #[arg(
-        long,
-        default_value = "https://rekor.sigstore.dev",
-        value_name = "URL",
-        hide = true
-    )]
-    pub rekor_url: String,
-    /// Path to a Sigstore TrustedRoot JSON file (its tlogs are the trusted transparency logs)
-    #[arg(long, value_name = "FILE")]
-    pub trusted_root: Option<PathBuf>,
-    /// only allow offline verification (a log entry must come with the signature)
-    #[arg(long, hide = true)]
-    pub offline: bool,
     /// whether the specified image is a path to an image saved locally via 'cosign save'
     #[arg(long)]
     pub local_image: bool,
@@ -1007,29 +998,12 @@ pub struct VerifyAttestationArgs {
     /// output format for the signing image information (accepted; attestations are always printed as their DSSE envelopes)
     #[arg(short = 'o', long, default_value = "json", value_parser = ["json", "text"])]
     pub output: String,
-    /// ignore transparency log verification, to be used when an artifact signature has not been uploaded to the transparency log
-    #[arg(long)]
-    pub insecure_ignore_tlog: bool,
-    /// skip transparency log verification when verifying artifacts in a privately deployed infrastructure
-    #[arg(long, hide = true)]
-    pub private_infrastructure: bool,
+    /// Transparency log flags.
+    #[command(flatten)]
+    pub log: VerifyLogArgs,
     /// the amount of maximum workers for parallel executions
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub max_workers: u32,
-    /// address of rekor STL server
-    #[arg(
-        long,
-        default_value = "https://rekor.sigstore.dev",
-        value_name = "URL",
-        hide = true
-    )]
-    pub rekor_url: String,
-    /// Path to a Sigstore TrustedRoot JSON file (its tlogs are the trusted transparency logs)
-    #[arg(long, value_name = "FILE")]
-    pub trusted_root: Option<PathBuf>,
-    /// only allow offline verification (a log entry must come with the attestation)
-    #[arg(long, hide = true)]
-    pub offline: bool,
     /// whether the specified image is a path to an image saved locally via 'cosign save'
     #[arg(long)]
     pub local_image: bool,
@@ -1112,29 +1086,12 @@ pub struct VerifyBlobAttestationArgs {
     /// Digest algorithm to use for verifying in-toto subject (instead of providing a blob)
     #[arg(long = "digestAlg", default_value = "sha256", value_parser = ["sha256", "sha384", "sha512"], value_name = "ALG")]
     pub digest_alg: String,
-    /// ignore transparency log verification, to be used when an artifact signature has not been uploaded to the transparency log
-    #[arg(long)]
-    pub insecure_ignore_tlog: bool,
-    /// skip transparency log verification when verifying artifacts in a privately deployed infrastructure
-    #[arg(long, hide = true)]
-    pub private_infrastructure: bool,
-    /// only allow offline verification
-    #[arg(long, hide = true)]
-    pub offline: bool,
+    /// Transparency log flags.
+    #[command(flatten)]
+    pub log: VerifyLogArgs,
     /// expect a Sigstore bundle (the format is detected either way)
     #[arg(long, hide = true)]
     pub new_bundle_format: bool,
-    /// address of rekor STL server
-    #[arg(
-        long,
-        default_value = "https://rekor.sigstore.dev",
-        value_name = "URL",
-        hide = true
-    )]
-    pub rekor_url: String,
-    /// Path to a Sigstore TrustedRoot JSON file (its tlogs are the trusted transparency logs)
-    #[arg(long, value_name = "FILE")]
-    pub trusted_root: Option<PathBuf>,
 }
 
 /// `cosign attach attestation`.

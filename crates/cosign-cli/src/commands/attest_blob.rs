@@ -262,15 +262,7 @@ pub fn verify(args: &VerifyBlobAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
         );
     };
     let predicate_type = PredicateType::parse(&args.predicate_type)?;
-    let tlog = super::tlog::verify(
-        args.insecure_ignore_tlog || args.private_infrastructure,
-        &args.rekor_url,
-        args.trusted_root.as_deref(),
-        args.offline,
-    )?;
-    if args.insecure_ignore_tlog {
-        ctx.printer.warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob attestation.");
-    }
+    let tlog = super::tlog::verify_flags(&args.log, ctx, "blob attestation")?;
     let key = super::keys::load_verification_key(ctx, key_ref)?;
     let subject = if args.check_claims {
         Some(match (&args.digest, &args.blob) {

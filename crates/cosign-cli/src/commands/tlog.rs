@@ -118,6 +118,25 @@ pub fn verify(
     }))
 }
 
+/// The verification settings from the verify commands' log flags; prints cosign's warning
+/// when the log is skipped (`what`: signature, blob, blob attestation ...).
+pub fn verify_flags(
+    flags: &crate::args::VerifyLogArgs,
+    ctx: &super::Ctx<'_>,
+    what: &str,
+) -> Result<Option<TlogVerify>> {
+    let tlog = verify(
+        flags.insecure_ignore_tlog || flags.private_infrastructure,
+        &flags.rekor_url,
+        flags.trusted_root.as_deref(),
+        flags.offline,
+    )?;
+    if flags.insecure_ignore_tlog {
+        ctx.printer.warn(&format!("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the {what}."));
+    }
+    Ok(tlog)
+}
+
 /// cosign's line for an entry verified with a key outside its validity window.
 pub const INACTIVE_KEY_INFO: &str =
     "**Info** Successfully verified Rekor entry using an expired verification key";

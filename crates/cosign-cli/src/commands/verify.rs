@@ -16,15 +16,7 @@ const CONCURRENCY: usize = 8;
 
 pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
     let key_ref = require_key(args.key.as_deref(), args.sk, args.max_workers)?;
-    let tlog = super::tlog::verify(
-        args.insecure_ignore_tlog || args.private_infrastructure,
-        &args.rekor_url,
-        args.trusted_root.as_deref(),
-        args.offline,
-    )?;
-    if args.insecure_ignore_tlog {
-        ctx.printer.warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the signature.");
-    }
+    let tlog = super::tlog::verify_flags(&args.log, ctx, "signature")?;
     let (layouts, images) = images_to_verify(args.local_image, &args.images)?;
     let annotations = registry::parse_annotations(&args.annotations)?;
     let reg = registry::client(&args.registry, ctx.timeout)?;

@@ -24,15 +24,7 @@ pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
     let key_ref = super::verify::require_key(args.key.as_deref(), args.sk, args.max_workers)?;
     let predicate_type = PredicateType::parse(&args.predicate_type)?;
     let policies = Policies::load(&args.policy)?;
-    let tlog = super::tlog::verify(
-        args.insecure_ignore_tlog || args.private_infrastructure,
-        &args.rekor_url,
-        args.trusted_root.as_deref(),
-        args.offline,
-    )?;
-    if args.insecure_ignore_tlog {
-        ctx.printer.warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the attestation.");
-    }
+    let tlog = super::tlog::verify_flags(&args.log, ctx, "attestation")?;
     let (layouts, images) = super::verify::images_to_verify(args.local_image, &args.images)?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
     let key = super::keys::load_verification_key(ctx, key_ref)?;

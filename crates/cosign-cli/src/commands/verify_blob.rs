@@ -47,15 +47,7 @@ pub fn run(args: &VerifyBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
     if args.signature.is_none() && args.bundle.is_none() {
         bail!("provide the signature with --signature or a bundle with --bundle");
     }
-    let tlog = super::tlog::verify(
-        args.insecure_ignore_tlog || args.private_infrastructure,
-        &args.rekor_url,
-        args.trusted_root.as_deref(),
-        args.offline,
-    )?;
-    if args.insecure_ignore_tlog {
-        ctx.printer.warn("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob.");
-    }
+    let tlog = super::tlog::verify_flags(&args.log, ctx, "blob")?;
 
     let key = super::keys::load_verification_key(ctx, key_ref)?;
 

@@ -10,7 +10,7 @@
 //! (GHSA-vjxv-45g9-9296).
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use cosign_oci::{ImageRef, Reference, Registry, Repository};
 use cosign_types::annotations::{
@@ -20,21 +20,17 @@ use cosign_types::annotations::{
 use cosign_types::bundle::{Bundle, BundleContent, bundle_version};
 use cosign_types::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 use cosign_types::intoto::{Statement, statement_v01};
-use cosign_types::media_types::{
-    DOCKER_CONFIG_MEDIA_TYPE, DOCKER_MANIFEST_MEDIA_TYPE, DSSE_MEDIA_TYPE, OCI_CONFIG_MEDIA_TYPE,
-    OCI_MANIFEST_MEDIA_TYPE,
-};
-use cosign_types::oci::{
-    Descriptor, ImageManifest, MAX_ENTRIES, Platform, is_index_media_type, signature_image_config,
-};
+use cosign_types::media_types::DSSE_MEDIA_TYPE;
+use cosign_types::oci::{Descriptor, MAX_ENTRIES, Platform, is_index_media_type};
 use cosign_types::predicate::PredicateType;
-use cosign_types::{Digest, HashAlgorithm, RekorBundle};
+use cosign_types::{Digest, RekorBundle};
 use futures_util::stream::{self, StreamExt};
 
 use super::sign::push_bundle_referrer;
 use super::source::ImageSource;
 use super::storage::{
-    AppendOutcome, AttachmentKind, NewLayer, Storage, append_layer, read_attachment_image,
+    AppendOutcome, AttachmentKind, MAX_UPDATE_ATTEMPTS, NewLayer, Storage, append_layer, gave_up,
+    layer_survived, put_attachment_image, read_attachment_image, reg_err,
 };
 use super::{Reporter, Resolved, resolve, tag_reference_warning};
 use crate::attestation::{
@@ -48,16 +44,8 @@ use crate::{Error, Signer};
 /// Attestations checked at once (online log lookups).
 const CHECK_CONCURRENCY: usize = 8;
 
-/// Attempts at a read-modify-write of the `.att` image (`--replace`).
-const MAX_UPDATE_ATTEMPTS: u32 = 12;
-
 /// Most envelopes read from one `attach attestation` file.
 const MAX_ENVELOPES_PER_FILE: usize = MAX_ENTRIES;
-
-fn reg_err(context: impl Into<String>) -> impl FnOnce(cosign_oci::OciError) -> Error {
-    let context = context.into();
-    move |e| Error::registry(context, e)
-}
 
 /// What to attest and how (`cosign attest`).
 pub struct AttestOptions {
@@ -244,11 +232,6 @@ async fn replace_attestations(
     reg.push_blob_if_missing(repo, &layer.descriptor.digest, &layer.data)
         .await
         .map_err(reg_err(ctx()))?;
-    let (manifest_type, config_type) = if storage.docker_media_types {
-        (DOCKER_MANIFEST_MEDIA_TYPE, DOCKER_CONFIG_MEDIA_TYPE)
-    } else {
-        (OCI_MANIFEST_MEDIA_TYPE, OCI_CONFIG_MEDIA_TYPE)
-    };
     let mut cache = HashMap::new();
     for attempt in 1..=MAX_UPDATE_ATTEMPTS {
         let started = Instant::now();
@@ -268,46 +251,8 @@ async fn replace_attestations(
             }
         }
         kept.push(layer.descriptor.clone());
-        if kept.len() > MAX_ENTRIES {
-            return Err(Error::Usage(format!(
-                "{repo}:{tag} already holds {} layers; cosign refuses more than {MAX_ENTRIES}",
-                kept.len() - 1
-            )));
-        }
-        let diff_ids: Vec<Digest> = kept.iter().map(|l| l.digest.clone()).collect();
-        let config = signature_image_config(&diff_ids);
-        let config_digest = cosign_crypto::hash(HashAlgorithm::Sha256, &config);
-        reg.push_blob_if_missing(repo, &config_digest, &config)
-            .await
-            .map_err(reg_err(ctx()))?;
-        let manifest = ImageManifest {
-            schema_version: 2,
-            media_type: manifest_type.to_owned(),
-            artifact_type: None,
-            config: Descriptor::new(config_type, config.len() as u64, config_digest),
-            layers: kept,
-            annotations: BTreeMap::new(),
-            subject: None,
-        };
-        let put = reg
-            .put_manifest(
-                repo,
-                &Reference::Tag(tag.to_owned()),
-                manifest_type,
-                &manifest.to_json(),
-            )
-            .await
-            .map_err(reg_err(ctx()))?;
-        if survived(
-            reg,
-            repo,
-            tag,
-            &put.digest,
-            started.elapsed(),
-            &layer.descriptor,
-        )
-        .await?
-        {
+        let ours = put_attachment_image(reg, storage, repo, tag, kept, &ctx()).await?;
+        if layer_survived(reg, repo, tag, &ours, started.elapsed(), &layer.descriptor).await? {
             for l in &lines {
                 reporter.info(l);
             }
@@ -315,43 +260,7 @@ async fn replace_attestations(
         }
         tracing::debug!(%repo, tag, attempt, "a concurrent writer replaced our update; merging again");
     }
-    Err(Error::Usage(format!(
-        "{repo}:{tag} kept changing under concurrent writers; gave up after {MAX_UPDATE_ATTEMPTS} attempts"
-    )))
-}
-
-/// After a settle delay longer than any writer's read-to-write window, checks that `tag` still
-/// names our manifest or, if it changed, still holds our layer (docs/decisions/0004).
-async fn survived(
-    reg: &Registry,
-    repo: &Repository,
-    tag: &str,
-    ours: &Digest,
-    window: Duration,
-    layer: &Descriptor,
-) -> Result<bool, Error> {
-    let settle = (window * 4).clamp(Duration::from_millis(250), Duration::from_secs(3));
-    tokio::time::sleep(settle).await;
-    let reference = Reference::Tag(tag.to_owned());
-    let head = reg
-        .head_manifest(repo, &reference)
-        .await
-        .map_err(reg_err(format!("checking {repo}:{tag}")))?;
-    match head {
-        Some(d) if &d.digest == ours => Ok(true),
-        None => Ok(false),
-        Some(_) => {
-            let now = reg
-                .get_manifest(repo, &reference)
-                .await
-                .map_err(reg_err(format!("checking {repo}:{tag}")))?;
-            Ok(now.is_some_and(|m| {
-                ImageManifest::from_json(&m.bytes)
-                    .map(|m| m.layers.iter().any(|l| l == layer))
-                    .unwrap_or(false)
-            }))
-        }
-    }
+    Err(gave_up(repo, tag))
 }
 
 /// What `verify-attestation` checks.

@@ -39,7 +39,7 @@ pub const DEFAULT_MAX_ATTACHMENT_SIZE: u64 = 128 << 20;
 const FETCH_CONCURRENCY: usize = 16;
 
 /// Attempts at a read-modify-write update before giving up.
-const MAX_UPDATE_ATTEMPTS: u32 = 12;
+pub(super) const MAX_UPDATE_ATTEMPTS: u32 = 12;
 
 /// Which legacy attachment tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,7 +131,8 @@ impl Storage {
     }
 }
 
-fn reg_err(context: impl Into<String>) -> impl FnOnce(cosign_oci::OciError) -> Error {
+/// Wraps a registry error with what was being done.
+pub(super) fn reg_err(context: impl Into<String>) -> impl FnOnce(cosign_oci::OciError) -> Error {
     let context = context.into();
     move |e| Error::registry(context, e)
 }
@@ -201,7 +202,6 @@ pub async fn append_layer(
     reg.push_blob_if_missing(repo, &layer.descriptor.digest, &layer.data)
         .await
         .map_err(reg_err(ctx()))?;
-    let (manifest_type, config_type) = storage.manifest_types();
     for attempt in 1..=MAX_UPDATE_ATTEMPTS {
         let started = Instant::now();
         let existing = read_attachment_image(reg, repo, tag).await?;
@@ -213,47 +213,83 @@ pub async fn append_layer(
             return Ok(AppendOutcome::AlreadyPresent);
         }
         layers.push(layer.descriptor.clone());
-        if layers.len() > MAX_ENTRIES {
-            return Err(Error::Usage(format!(
-                "{repo}:{tag} already holds {} layers; cosign refuses more than {MAX_ENTRIES}",
-                layers.len() - 1
-            )));
-        }
-        let diff_ids: Vec<Digest> = layers.iter().map(|l| l.digest.clone()).collect();
-        let config = signature_image_config(&diff_ids);
-        let config_digest = cosign_crypto::hash(HashAlgorithm::Sha256, &config);
-        reg.push_blob_if_missing(repo, &config_digest, &config)
-            .await
-            .map_err(reg_err(ctx()))?;
-        let manifest = ImageManifest {
-            schema_version: 2,
-            media_type: manifest_type.to_owned(),
-            artifact_type: None,
-            config: Descriptor::new(config_type, config.len() as u64, config_digest),
-            layers,
-            annotations: BTreeMap::new(),
-            subject: None,
-        };
-        let body = manifest.to_json();
-        let put = reg
-            .put_manifest(repo, &Reference::Tag(tag.to_owned()), manifest_type, &body)
-            .await
-            .map_err(reg_err(ctx()))?;
-        let window = started.elapsed();
-        if survived(reg, repo, tag, &put.digest, window, |m: &[u8]| {
-            ImageManifest::from_json(m)
-                .map(|m| m.layers.iter().any(|l| l == &layer.descriptor))
-                .unwrap_or(false)
-        })
-        .await?
-        {
+        let ours = put_attachment_image(reg, storage, repo, tag, layers, &ctx()).await?;
+        if layer_survived(reg, repo, tag, &ours, started.elapsed(), &layer.descriptor).await? {
             return Ok(AppendOutcome::Written { attempts: attempt });
         }
         tracing::debug!(%repo, tag, attempt, "a concurrent writer replaced our update; merging again");
     }
-    Err(Error::Usage(format!(
+    Err(gave_up(repo, tag))
+}
+
+/// The error when a read-modify-write kept losing to concurrent writers.
+pub(super) fn gave_up(repo: &Repository, tag: &str) -> Error {
+    Error::Usage(format!(
         "{repo}:{tag} kept changing under concurrent writers; gave up after {MAX_UPDATE_ATTEMPTS} attempts"
-    )))
+    ))
+}
+
+/// Stores `layers` (their blobs already pushed; the last one is the new entry) as the legacy
+/// attachment image `tag` of `repo`: refuses more than [`MAX_ENTRIES`] layers, pushes the
+/// config, PUTs the manifest; returns the digest written. `ctx` names the write in errors.
+pub(super) async fn put_attachment_image(
+    reg: &Registry,
+    storage: &Storage,
+    repo: &Repository,
+    tag: &str,
+    layers: Vec<Descriptor>,
+    ctx: &str,
+) -> Result<Digest, Error> {
+    if layers.len() > MAX_ENTRIES {
+        return Err(Error::Usage(format!(
+            "{repo}:{tag} already holds {} layers; cosign refuses more than {MAX_ENTRIES}",
+            layers.len() - 1
+        )));
+    }
+    let (manifest_type, config_type) = storage.manifest_types();
+    let diff_ids: Vec<Digest> = layers.iter().map(|l| l.digest.clone()).collect();
+    let config = signature_image_config(&diff_ids);
+    let config_digest = cosign_crypto::hash(HashAlgorithm::Sha256, &config);
+    reg.push_blob_if_missing(repo, &config_digest, &config)
+        .await
+        .map_err(reg_err(ctx))?;
+    let manifest = ImageManifest {
+        schema_version: 2,
+        media_type: manifest_type.to_owned(),
+        artifact_type: None,
+        config: Descriptor::new(config_type, config.len() as u64, config_digest),
+        layers,
+        annotations: BTreeMap::new(),
+        subject: None,
+    };
+    let put = reg
+        .put_manifest(
+            repo,
+            &Reference::Tag(tag.to_owned()),
+            manifest_type,
+            &manifest.to_json(),
+        )
+        .await
+        .map_err(reg_err(ctx))?;
+    Ok(put.digest)
+}
+
+/// [`survived`] for a legacy attachment image: our manifest is still at `tag`, or the
+/// manifest there now still holds `layer`.
+pub(super) async fn layer_survived(
+    reg: &Registry,
+    repo: &Repository,
+    tag: &str,
+    ours: &Digest,
+    window: Duration,
+    layer: &Descriptor,
+) -> Result<bool, Error> {
+    survived(reg, repo, tag, ours, window, |m: &[u8]| {
+        ImageManifest::from_json(m)
+            .map(|m| m.layers.iter().any(|l| l == layer))
+            .unwrap_or(false)
+    })
+    .await
 }
 
 /// Waits longer than any writer's read-to-write window, then checks that the document at `tag`
@@ -551,9 +587,7 @@ pub async fn append_fallback_index(
             return Ok(());
         }
     }
-    Err(Error::Usage(format!(
-        "{repo}:{tag} kept changing under concurrent writers; gave up after {MAX_UPDATE_ATTEMPTS} attempts"
-    )))
+    Err(gave_up(repo, &tag))
 }
 
 /// Adds several `entries` to the referrers fallback index `sha256-<hex>` in one update (one
@@ -618,7 +652,5 @@ pub async fn append_fallback_entries(
             return Ok(());
         }
     }
-    Err(Error::Usage(format!(
-        "{repo}:{tag} kept changing under concurrent writers; gave up after {MAX_UPDATE_ATTEMPTS} attempts"
-    )))
+    Err(gave_up(repo, &tag))
 }

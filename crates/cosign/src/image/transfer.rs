@@ -16,6 +16,7 @@ use cosign_oci::{Manifest, Progress, Reference, Registry, Repository};
 use cosign_types::media_types::OCI_MANIFEST_MEDIA_TYPE;
 use cosign_types::oci::{Descriptor, ImageIndex, ImageManifest, MAX_MANIFEST_BYTES};
 use cosign_types::{Digest, HashAlgorithm};
+use futures_util::future::Either;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
@@ -375,13 +376,16 @@ pub async fn run_batch(
     let blobs = BlobsOnce::default();
     let blobs = &blobs;
     let attachments = async {
-        let rest = stream::iter(batch.rest.iter()).map(|(src, m, r)| async move {
-            blobs.copy_contents(*src, dst, m, progress).await?;
-            dst.put_manifest(r, &m.media_type, &m.bytes).await?;
-            Ok::<_, Error>(None)
+        // Both kinds in one stream: Left for attachment images, Right for referrers.
+        let rest = stream::iter(batch.rest.iter()).map(|(src, m, r)| {
+            Either::Left(async move {
+                blobs.copy_contents(*src, dst, m, progress).await?;
+                dst.put_manifest(r, &m.media_type, &m.bytes).await?;
+                Ok::<_, Error>(None)
+            })
         });
         let referrers = stream::iter(batch.referrers.iter()).map(|(src, listed, subject)| {
-            let fut = async move {
+            Either::Right(async move {
                 let m = fetch_manifest(*src, &listed.digest).await?;
                 blobs.copy_contents(*src, dst, &m, progress).await?;
                 let put = dst
@@ -393,10 +397,8 @@ pub async fn run_batch(
                     .await?;
                 let indexed = put.is_some_and(|p| p.oci_subject.is_some());
                 Ok::<_, Error>(Some((subject, fallback_entry(listed, &m), indexed)))
-            };
-            Box::pin(fut) as Pin<Box<dyn Future<Output = _> + '_>>
+            })
         });
-        let rest = rest.map(|f| Box::pin(f) as Pin<Box<dyn Future<Output = _> + '_>>);
         let stored: Vec<Option<(&Digest, Descriptor, bool)>> = rest
             .chain(referrers)
             .buffer_unordered(PIPELINES)

@@ -178,3 +178,37 @@ fn file_mirror_for_air_gapped_use() {
     client.update().unwrap();
     assert_eq!(client.trusted_root_json().unwrap(), TRUSTED_ROOT);
 }
+
+#[test]
+fn update_waits_for_the_cache_lock_then_gives_up_writing() {
+    let repo = Repo::new();
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().join("tuf.test");
+    fs::create_dir_all(&dir).unwrap();
+    let held = fs::File::create(dir.join(".lock")).unwrap();
+    fs4::FileExt::try_lock(&held).unwrap();
+
+    let mut opts = TufOptions::new(
+        MIRROR,
+        repo.root_v1(),
+        "test root",
+        Some(cache.path().to_path_buf()),
+    );
+    opts.lock_timeout = std::time::Duration::from_millis(200);
+    let mut client = TufClient::new(opts.clone(), repo.fetcher()).unwrap();
+    let report = client.update().unwrap();
+    let why = report.cache_error.unwrap();
+    assert!(why.contains("could not lock"), "{why}");
+    assert!(!dir.join("timestamp.json").exists());
+
+    // Released while another update waits: that one writes.
+    opts.lock_timeout = std::time::Duration::from_secs(60);
+    let waiter = {
+        let fetcher = repo.fetcher();
+        thread::spawn(move || TufClient::new(opts, fetcher).unwrap().update().unwrap())
+    };
+    thread::sleep(std::time::Duration::from_millis(100));
+    drop(held);
+    assert_eq!(waiter.join().unwrap().cache_error, None);
+    assert!(dir.join("timestamp.json").exists());
+}

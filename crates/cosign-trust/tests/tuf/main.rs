@@ -704,3 +704,4 @@ fn bad_mirror_is_refused() {
 mod concurrency;
 mod embedded;
 mod readonly;
+mod real;

@@ -301,6 +301,13 @@ pub struct MemFetcher {
 }
 
 impl MemFetcher {
+    pub fn new(files: Arc<Mutex<BTreeMap<String, Vec<u8>>>>) -> Self {
+        Self {
+            files,
+            log: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
     pub fn requests(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
     }

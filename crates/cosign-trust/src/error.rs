@@ -188,19 +188,6 @@ pub enum TrustError {
         /// The mirror.
         mirror: String,
     },
-    /// The target would have to be looked up through a delegated role, which this client
-    /// does not follow (Sigstore's own targets are all listed by the top-level role).
-    #[error(
-        "target {target:?} is delegated to role {role:?} at {mirror}; delegated targets are not supported"
-    )]
-    DelegationUnsupported {
-        /// The target name.
-        target: String,
-        /// The first delegated role whose paths match.
-        role: String,
-        /// The mirror.
-        mirror: String,
-    },
     /// The target name cannot be a file name (`..`, absolute, empty parts ...).
     #[error("refusing TUF target name {target:?}: {reason}")]
     BadTargetName {

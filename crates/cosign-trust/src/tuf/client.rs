@@ -1,150 +1,17 @@
 //! The TUF client: the update workflow of the specification's section 5 over a [`Fetcher`]
 //! and the on-disk cache, and target downloads.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sha2::Digest as _;
-
-use super::cache::{Cache, CacheLock, write_remote_hint};
-use super::embedded::{Instance, TRUSTED_ROOT_TARGET};
+use super::cache::{Cache, CacheLock, query_escape, write_remote_hint};
+use super::embedded::TRUSTED_ROOT_TARGET;
 use super::fetcher::Fetcher;
-use super::metadata::{SNAPSHOT, TIMESTAMP, TargetFile, Targets, check_length_and_hashes};
+use super::metadata::{SNAPSHOT, TARGETS, TIMESTAMP, TargetFile, Targets, check_length_and_hashes};
+use super::options::{Freshness, TufOptions, UpdateReport, check_root_checksum};
 use super::trusted::{TimestampUpdate, TrustedSet};
 use crate::TrustError;
-
-/// When [`TufClient::update`] goes to the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freshness {
-    /// Every update runs the full TUF workflow against the mirror (the specification's way,
-    /// and sigstore-go's default).
-    Always,
-    /// Use the cache without any network access when the last full refresh (recorded in the
-    /// cache as sigstore-go records it) is younger than this and the cached metadata verifies
-    /// and has not expired; otherwise refresh (sigstore-go's `CacheValidity`).
-    CacheFor(Duration),
-    /// Never use the network: the cached metadata must verify from the trusted root and must
-    /// not have expired, else [`TrustError::CacheUnusable`] or [`TrustError::Expired`]. For
-    /// air-gapped machines whose cache was filled elsewhere.
-    Offline,
-}
-
-/// Size caps of every download and cache read, and the root rotation limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Max bytes of a `N.root.json`.
-    pub root_max: u64,
-    /// Max bytes of `timestamp.json`.
-    pub timestamp_max: u64,
-    /// Max bytes of a snapshot when timestamp does not list its length (and upper bound).
-    pub snapshot_max: u64,
-    /// Max bytes of targets metadata when snapshot does not list its length (and upper bound).
-    pub targets_max: u64,
-    /// Max bytes of a target file, whatever targets metadata says.
-    pub target_max: u64,
-    /// Max new root versions taken in one update.
-    pub max_root_rotations: u32,
-}
-
-impl Default for Limits {
-    /// go-tuf's and python-tuf's defaults, and 32 MiB for a target.
-    fn default() -> Self {
-        Self {
-            root_max: 512_000,
-            timestamp_max: 16_384,
-            snapshot_max: 2_000_000,
-            targets_max: 5_000_000,
-            target_max: 32 * 1024 * 1024,
-            max_root_rotations: 256,
-        }
-    }
-}
-
-/// The root that trust starts from.
-#[derive(Debug, Clone)]
-pub struct InitialRoot {
-    /// The `root.json` bytes.
-    pub json: Vec<u8>,
-    /// Where they came from, for messages (a path, a URL, "embedded public-good root").
-    pub source: String,
-    /// Start from `json` even if the cache holds a newer valid root (`cosign initialize`,
-    /// which resets trust to the given or embedded root). Otherwise the newer of the two is
-    /// used, so a cache that already followed root rotations is not walked again.
-    pub replace_cached: bool,
-}
-
-/// How to build a [`TufClient`].
-#[derive(Debug, Clone)]
-pub struct TufOptions {
-    /// The repository base URL (`https://`, `http://` or `file://`), as given: its text also
-    /// names the cache subdirectory, as in sigstore-go.
-    pub mirror: String,
-    /// The cache directory (cosign: `$TUF_ROOT`, default `~/.sigstore/root`); `None` keeps
-    /// everything in memory.
-    pub cache_dir: Option<PathBuf>,
-    /// The trust anchor.
-    pub initial_root: InitialRoot,
-    /// `[sha256:|sha512:]HEX` that the initial root must hash to (`--root-checksum`).
-    pub root_checksum: Option<String>,
-    /// When to go to the network.
-    pub freshness: Freshness,
-    /// Size caps.
-    pub limits: Limits,
-    /// How long to wait for another process's cache update before going on without writing.
-    pub lock_timeout: Duration,
-    /// The update start time (Unix seconds) for expiry checks; `None` is the clock.
-    pub reference_time: Option<i64>,
-}
-
-impl TufOptions {
-    /// Options for `mirror` starting from `root_json`, full refresh every time, default caps.
-    pub fn new(mirror: &str, root_json: Vec<u8>, source: &str, cache_dir: Option<PathBuf>) -> Self {
-        Self {
-            mirror: mirror.to_owned(),
-            cache_dir,
-            initial_root: InitialRoot {
-                json: root_json,
-                source: source.to_owned(),
-                replace_cached: false,
-            },
-            root_checksum: None,
-            freshness: Freshness::Always,
-            limits: Limits::default(),
-            lock_timeout: Duration::from_secs(120),
-            reference_time: None,
-        }
-    }
-
-    /// Options for an embedded instance: its mirror and embedded root.
-    pub fn for_instance(instance: Instance, cache_dir: Option<PathBuf>) -> Self {
-        Self::new(
-            instance.mirror(),
-            instance.root_json().to_vec(),
-            &format!("embedded {} root.json", instance.name()),
-            cache_dir,
-        )
-    }
-}
-
-/// What an update did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UpdateReport {
-    /// Whether the mirror was contacted (false: the cache answered).
-    pub online: bool,
-    /// The trusted root version after the update.
-    pub root_version: u64,
-    /// How many new root versions were taken.
-    pub root_rotations: u32,
-    /// Trusted timestamp version.
-    pub timestamp_version: u64,
-    /// Trusted snapshot version.
-    pub snapshot_version: u64,
-    /// Trusted targets version.
-    pub targets_version: u64,
-    /// Why the cache was not (fully) written or locked, if so: the update still succeeded,
-    /// verified in memory.
-    pub cache_error: Option<String>,
-}
 
 /// A TUF client for one mirror. Blocking; not for concurrent use from several threads (make
 /// one per thread: they coordinate through the cache lock).
@@ -155,35 +22,6 @@ pub struct TufClient<F> {
     cache: Option<Cache>,
     trusted: Option<TrustedSet>,
     cache_error: Option<String>,
-}
-
-/// Checks `json` against `[sha256:|sha512:]HEX` (cosign's `--root-checksum`; SHA-256 when no
-/// algorithm is given). `source` names the file in the error.
-pub fn check_root_checksum(json: &[u8], spec: &str, source: &str) -> Result<(), TrustError> {
-    let bad = |reason: &str| TrustError::BadChecksum {
-        spec: spec.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let (algorithm, expected) = match spec.split_once(':') {
-        Some((alg, hex)) => (alg, hex),
-        None => ("sha256", spec),
-    };
-    if expected.contains(':') {
-        return Err(bad("must have at most 1 colon"));
-    }
-    let computed = match algorithm {
-        "sha256" => hex::encode(sha2::Sha256::digest(json)),
-        "sha512" => hex::encode(sha2::Sha512::digest(json)),
-        _ => return Err(bad("unsupported checksum algorithm (sha256 or sha512)")),
-    };
-    if computed != expected.to_ascii_lowercase() {
-        return Err(TrustError::RootChecksum {
-            source_name: source.to_owned(),
-            expected: expected.to_owned(),
-            computed,
-        });
-    }
-    Ok(())
 }
 
 fn check_mirror(mirror: &str) -> Result<(), TrustError> {
@@ -261,6 +99,40 @@ impl Session<'_> {
     }
 }
 
+/// Opens the cache for one operation: creates its directories and takes the lock, or says
+/// why it will not be written.
+fn open_session(cache: Option<&Cache>, lock_timeout: Duration) -> Session<'_> {
+    let Some(cache) = cache else {
+        return Session {
+            cache: None,
+            writable: false,
+            _lock: None,
+            error: None,
+        };
+    };
+    let mut error = None;
+    let dirs_ok = match cache.create_dirs() {
+        Ok(()) => true,
+        Err(e) => {
+            error = Some(e.to_string());
+            false
+        }
+    };
+    let lock = cache.lock(lock_timeout);
+    if lock.is_none() && error.is_none() {
+        error = Some(format!(
+            "could not lock the TUF cache {}; not writing it",
+            cache.dir().display()
+        ));
+    }
+    Session {
+        cache: Some(cache),
+        writable: dirs_ok && lock.is_some(),
+        _lock: lock,
+        error,
+    }
+}
+
 impl<F: Fetcher> TufClient<F> {
     /// Checks the options (mirror URL, initial root parses and is self-signed, checksum);
     /// no I/O.
@@ -309,35 +181,7 @@ impl<F: Fetcher> TufClient<F> {
     }
 
     fn session(&self) -> Session<'_> {
-        let Some(cache) = self.cache.as_ref() else {
-            return Session {
-                cache: None,
-                writable: false,
-                _lock: None,
-                error: None,
-            };
-        };
-        let mut error = None;
-        let dirs_ok = match cache.create_dirs() {
-            Ok(()) => true,
-            Err(e) => {
-                error = Some(e.to_string());
-                false
-            }
-        };
-        let lock = cache.lock(self.opts.lock_timeout);
-        if lock.is_none() && error.is_none() {
-            error = Some(format!(
-                "could not lock the TUF cache {}; not writing it",
-                cache.dir().display()
-            ));
-        }
-        Session {
-            cache: Some(cache),
-            writable: dirs_ok && lock.is_some(),
-            _lock: lock,
-            error,
-        }
+        open_session(self.cache.as_ref(), self.opts.lock_timeout)
     }
 
     /// `cosign initialize`: records the mirror in `<cache>/remote.json`, then runs a full
@@ -585,28 +429,91 @@ impl<F: Fetcher> TufClient<F> {
         self.trusted.as_ref().map(|s| s.root().signed.version)
     }
 
-    /// What targets metadata says about `name` (updating first if never updated).
+    /// What targets metadata says about `name` (updating first if never updated): the
+    /// top-level targets role, then its delegations, searched depth-first in order of
+    /// priority (spec 5.6.7), loading delegated roles' metadata as needed.
     pub fn target_info(&mut self, name: &str) -> Result<TargetFile, TrustError> {
         if self.trusted.is_none() {
             self.update()?;
         }
-        let targets = self
-            .targets_metadata()
-            .ok_or_else(|| TrustError::malformed("targets.json", "no trusted targets metadata"))?;
-        if let Some(info) = targets.targets.get(name) {
-            return Ok(info.clone());
+        let mut to_visit = vec![(TARGETS.to_owned(), "root".to_owned())];
+        let mut visited = BTreeSet::new();
+        let mut budget = self.opts.limits.max_delegations;
+        while budget > 0 {
+            let Some((role, parent)) = to_visit.pop() else {
+                break;
+            };
+            if !visited.insert((role.clone(), parent.clone())) {
+                continue;
+            }
+            if role != TARGETS {
+                self.load_delegated(&role, &parent)?;
+            }
+            let targets = self
+                .trusted
+                .as_ref()
+                .and_then(|s| s.targets_of(&role))
+                .ok_or_else(|| TrustError::malformed(&role, "no trusted targets metadata"))?;
+            if let Some(info) = targets.signed.targets.get(name) {
+                return Ok(info.clone());
+            }
+            budget -= 1;
+            let children = targets.signed.roles_for_target(name);
+            if children.last().is_some_and(|r| r.terminating) {
+                to_visit.clear();
+            }
+            to_visit.extend(
+                children
+                    .iter()
+                    .rev()
+                    .map(|child| (child.name.clone(), role.clone())),
+            );
         }
-        Err(match targets.delegated_role_for(name) {
-            Some(role) => TrustError::DelegationUnsupported {
-                target: name.to_owned(),
-                role: role.to_owned(),
-                mirror: self.opts.mirror.clone(),
-            },
-            None => TrustError::TargetNotFound {
-                target: name.to_owned(),
-                mirror: self.opts.mirror.clone(),
-            },
+        Err(TrustError::TargetNotFound {
+            target: name.to_owned(),
+            mirror: self.opts.mirror.clone(),
         })
+    }
+
+    /// Loads delegated role `role` (delegated by `parent`): the cached copy if it is the
+    /// version the snapshot lists, else downloaded (`<version>.<role>.json` with consistent
+    /// snapshots) and cached.
+    fn load_delegated(&mut self, role: &str, parent: &str) -> Result<(), TrustError> {
+        let set = self
+            .trusted
+            .as_mut()
+            .ok_or_else(|| TrustError::malformed(role, "no trusted metadata"))?;
+        if set.targets_of(role).is_some() {
+            return Ok(());
+        }
+        let meta = set.delegated_meta(role)?;
+        let file_name = format!("{}.json", query_escape(role));
+        let limits = self.opts.limits;
+        let mut session = open_session(self.cache.as_ref(), self.opts.lock_timeout);
+        let cached = session
+            .read(&file_name, limits.targets_max)
+            .is_some_and(|bytes| {
+                set.update_delegated_targets(&session.path(&file_name), &bytes, role, parent)
+                    .is_ok()
+            });
+        if !cached {
+            let remote = if set.root().signed.consistent_snapshot {
+                format!("{}.{file_name}", meta.version)
+            } else {
+                file_name.clone()
+            };
+            let url = format!("{}/{remote}", self.opts.mirror.trim_end_matches('/'));
+            let limit = meta
+                .length
+                .map_or(limits.targets_max, |l| l.min(limits.targets_max));
+            let bytes = self.fetcher.fetch(&url, limit)?;
+            set.update_delegated_targets(&url, &bytes, role, parent)?;
+            session.persist(&file_name, &bytes);
+        }
+        if let Some(e) = session.error.take() {
+            self.cache_error = Some(e);
+        }
+        Ok(())
     }
 
     /// The verified contents of target `name`: from the cache if its length and hashes match

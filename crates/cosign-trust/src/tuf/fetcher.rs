@@ -75,7 +75,7 @@ impl HttpFetcher {
             .timeout(timeout)
             .build()
             .map_err(|e| TrustError::Fetch {
-                url: String::new(),
+                url: "the TUF mirror".to_owned(),
                 reason: format!("building the HTTP client: {e}"),
             })?;
         Ok(Self { client })

@@ -134,12 +134,43 @@ pub struct Delegations {
 pub struct DelegatedRole {
     /// Its name (its metadata is `<name>.json`).
     pub name: String,
+    /// Key IDs (from [`Delegations::keys`]) allowed to sign for it.
+    pub keyids: Vec<String>,
+    /// How many distinct keys must sign.
+    pub threshold: u64,
+    /// Whether the search stops at this role when its paths match.
+    #[serde(default)]
+    pub terminating: bool,
     /// Glob patterns of the target names it is trusted for.
     #[serde(default)]
     pub paths: Option<Vec<String>>,
     /// Hex prefixes of SHA-256 of the target names it is trusted for.
     #[serde(default)]
     pub path_hash_prefixes: Option<Vec<String>>,
+}
+
+impl DelegatedRole {
+    /// Its key IDs and threshold.
+    pub fn role(&self) -> Role {
+        Role {
+            keyids: self.keyids.clone(),
+            threshold: self.threshold,
+        }
+    }
+
+    /// Whether it is trusted for target `name` (by path pattern or name hash prefix).
+    pub fn is_trusted_for(&self, name: &str) -> bool {
+        let name_hash = hex::encode(sha2::Sha256::digest(name.as_bytes()));
+        self.paths
+            .iter()
+            .flatten()
+            .any(|pattern| path_matches(pattern, name))
+            || self
+                .path_hash_prefixes
+                .iter()
+                .flatten()
+                .any(|prefix| name_hash.starts_with(prefix.as_str()))
+    }
 }
 
 /// The fields every top-level metadata type has.
@@ -253,28 +284,35 @@ impl Targets {
                 return Err(format!("target {name:?} has no hashes"));
             }
         }
+        for role in self.delegations.iter().flat_map(|d| &d.roles) {
+            if [ROOT, TIMESTAMP, SNAPSHOT, TARGETS].contains(&role.name.as_str())
+                || role.name.is_empty()
+            {
+                return Err(format!(
+                    "delegated role name {:?} is not allowed",
+                    role.name
+                ));
+            }
+            if role.threshold == 0 {
+                return Err(format!("delegated role {:?} has threshold 0", role.name));
+            }
+        }
         Ok(())
     }
 
-    /// The first delegated role trusted for `name`, if any.
-    pub fn delegated_role_for(&self, name: &str) -> Option<&str> {
-        let delegations = self.delegations.as_ref()?;
-        let name_hash = hex::encode(sha2::Sha256::digest(name.as_bytes()));
-        delegations
-            .roles
-            .iter()
-            .find(|role| {
-                role.paths
-                    .iter()
-                    .flatten()
-                    .any(|pattern| path_matches(pattern, name))
-                    || role
-                        .path_hash_prefixes
-                        .iter()
-                        .flatten()
-                        .any(|prefix| name_hash.starts_with(prefix.as_str()))
-            })
-            .map(|role| role.name.as_str())
+    /// The delegated roles trusted for `name`, in order of priority, up to and including the
+    /// first terminating one.
+    pub fn roles_for_target(&self, name: &str) -> Vec<&DelegatedRole> {
+        let mut roles = Vec::new();
+        for role in self.delegations.iter().flat_map(|d| &d.roles) {
+            if role.is_trusted_for(name) {
+                roles.push(role);
+                if role.terminating {
+                    break;
+                }
+            }
+        }
+        roles
     }
 }
 

@@ -19,9 +19,23 @@
 //! - [`Instance`]: the embedded public-good and staging roots and their fallback
 //!   `trusted_root.json`.
 //!
-//! Not supported: delegated targets roles (Sigstore's own targets are all listed by the
-//! top-level targets role; a target that would need a delegation is refused with
-//! [`crate::TrustError::DelegationUnsupported`]), and `rsassa-pss` keys.
+//! Where the trusted root comes from when things go wrong (the caller decides, this module
+//! only reports):
+//! - read-only home or cache directory: nothing is cached; the update runs online and is
+//!   verified in memory ([`UpdateReport::cache_error`] says why nothing was written); a cache
+//!   that is read-only but already filled is still read (its files are the rollback baseline
+//!   and the cached snapshot/targets/targets files are reused when still current);
+//! - no network: [`Freshness::Offline`] verifies the cached metadata from the trusted root,
+//!   expiry included, without fetching anything; when that fails too, the caller may fall back
+//!   to [`Instance::trusted_root_json`], the copy embedded at build time.
+//!
+//! The client is blocking (it takes a file lock and uses reqwest's blocking client): from async
+//! code run it on a blocking thread (`tokio::task::spawn_blocking`).
+//!
+//! Delegated targets roles are followed (pre-order depth-first, terminating roles, path
+//! patterns and hash prefixes), as Sigstore's repository delegates `registry.npmjs.org/*`.
+//!
+//! Not supported: succinct hash bin delegations (TAP 15) and `rsassa-pss` keys.
 
 pub mod cache;
 pub mod canonical;
@@ -30,14 +44,20 @@ mod embedded;
 mod fetcher;
 pub mod keys;
 pub mod metadata;
+mod options;
 mod trusted;
 
 pub use cache::{mirror_dir_name, read_remote_hint, write_remote_hint};
-pub use client::{
-    Freshness, InitialRoot, Limits, TufClient, TufOptions, UpdateReport, check_root_checksum,
-};
+pub use client::TufClient;
 pub use embedded::{Instance, PUBLIC_GOOD_MIRROR, STAGING_MIRROR, TRUSTED_ROOT_TARGET};
 pub use fetcher::{Fetcher, HttpFetcher, read_limited};
+pub use options::{Freshness, InitialRoot, Limits, TufOptions, UpdateReport, check_root_checksum};
+
+/// The default cache directory under a home directory: `<home>/.sigstore/root` (Go cosign's
+/// default when `$TUF_ROOT` is not set).
+pub fn default_cache_dir(home: &std::path::Path) -> std::path::PathBuf {
+    home.join(".sigstore").join("root")
+}
 
 /// Verifies that a `root.json` is signed by a threshold of its own root keys and returns its
 /// version (for checking an embedded or user-supplied root without a repository).

@@ -2,6 +2,9 @@
 //! on metadata already in memory, with no I/O. The client feeds it files from the cache and
 //! the network in the order the workflow gives.
 
+use std::collections::BTreeMap;
+
+use super::keys::verify_threshold;
 use super::metadata::{
     MetaFile, Metadata, ROOT, Root, SNAPSHOT, Snapshot, TARGETS, TIMESTAMP, Targets, Timestamp,
     check_length_and_hashes,
@@ -27,6 +30,8 @@ pub(crate) struct TrustedSet {
     /// A previously trusted snapshot (from the cache) kept only for the rollback checks.
     previous_snapshot: Option<Metadata<Snapshot>>,
     targets: Option<Metadata<Targets>>,
+    /// Delegated targets roles loaded so far, by role name.
+    delegated: BTreeMap<String, Metadata<Targets>>,
 }
 
 impl TrustedSet {
@@ -42,6 +47,7 @@ impl TrustedSet {
             snapshot: None,
             previous_snapshot: None,
             targets: None,
+            delegated: BTreeMap::new(),
         })
     }
 
@@ -59,6 +65,15 @@ impl TrustedSet {
 
     pub(crate) fn targets(&self) -> Option<&Metadata<Targets>> {
         self.targets.as_ref()
+    }
+
+    /// The trusted metadata of a targets role: `targets` or a delegated role loaded so far.
+    pub(crate) fn targets_of(&self, role: &str) -> Option<&Metadata<Targets>> {
+        if role == TARGETS {
+            self.targets.as_ref()
+        } else {
+            self.delegated.get(role)
+        }
     }
 
     /// Spec 5.3.4-5.3.7: `bytes` must be signed by a threshold of the trusted root's root
@@ -289,4 +304,76 @@ fn check_snapshot_rollback(file: &str, old: &Snapshot, new: &Snapshot) -> Result
         }
     }
     Ok(())
+}
+
+impl TrustedSet {
+    /// The version, length and hashes the trusted snapshot lists for a delegated role.
+    pub(crate) fn delegated_meta(&self, role: &str) -> Result<MetaFile, TrustError> {
+        let name = format!("{role}.json");
+        let snapshot = self.snapshot.as_ref().ok_or_else(|| {
+            TrustError::malformed(&name, "no trusted snapshot to check the role against")
+        })?;
+        snapshot.check_not_expired("snapshot.json", self.now)?;
+        snapshot
+            .signed
+            .meta
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| TrustError::MissingMeta {
+                parent: "snapshot.json".to_owned(),
+                name,
+            })
+    }
+
+    /// Spec 5.6 for a delegated role: listed by the snapshot (version, length, hashes),
+    /// signed by a threshold of the keys its delegating role `parent` gives it, not expired.
+    pub(crate) fn update_delegated_targets(
+        &mut self,
+        file: &str,
+        bytes: &[u8],
+        role: &str,
+        parent: &str,
+    ) -> Result<(), TrustError> {
+        let meta = self.delegated_meta(role)?;
+        check_length_and_hashes(
+            file,
+            "snapshot.json",
+            bytes,
+            meta.length,
+            meta.hashes.as_ref(),
+        )?;
+        let delegator = self.targets_of(parent).ok_or_else(|| {
+            TrustError::malformed(
+                file,
+                format!("the delegating role {parent:?} is not loaded"),
+            )
+        })?;
+        let delegations = delegator.signed.delegations.as_ref();
+        let delegation = delegations
+            .and_then(|d| d.roles.iter().find(|r| r.name == role))
+            .ok_or_else(|| {
+                TrustError::malformed(file, format!("{parent:?} does not delegate to {role:?}"))
+            })?;
+        let new = Metadata::<Targets>::parse(file, bytes)?;
+        let keys = delegations.map(|d| &d.keys).cloned().unwrap_or_default();
+        verify_threshold(
+            file,
+            role,
+            &delegation.role(),
+            &keys,
+            &new.signatures,
+            &new.canonical,
+        )?;
+        if new.signed.version != meta.version {
+            return Err(TrustError::VersionMismatch {
+                file: file.to_owned(),
+                parent: "snapshot.json".to_owned(),
+                expected: meta.version,
+                found: new.signed.version,
+            });
+        }
+        new.check_not_expired(file, self.now)?;
+        self.delegated.insert(role.to_owned(), new);
+        Ok(())
+    }
 }

@@ -30,10 +30,19 @@ fn served() -> MemFetcher {
     files.insert("timestamp.json".to_owned(), data("timestamp.json"));
     files.insert("165.snapshot.json".to_owned(), data("snapshot.json"));
     files.insert("14.targets.json".to_owned(), data("targets.json"));
+    files.insert(
+        "8.registry.npmjs.org.json".to_owned(),
+        data("registry.npmjs.org.json"),
+    );
     for name in ["trusted_root.json", "signing_config.v0.2.json"] {
         let body = data(&format!("targets/{name}"));
         files.insert(format!("targets/{}.{name}", sha256_hex(&body)), body);
     }
+    let npm = data("targets/registry.npmjs.org/keys.json");
+    files.insert(
+        format!("targets/registry.npmjs.org/{}.keys.json", sha256_hex(&npm)),
+        npm,
+    );
     MemFetcher::new(Arc::new(Mutex::new(files)))
 }
 
@@ -83,12 +92,18 @@ fn real_repository_from_the_embedded_root() {
             .custom
             .is_none()
     );
-    // The npm keys are delegated to another role.
-    let err = client.target("registry.npmjs.org/keys.json").unwrap_err();
-    assert!(
-        matches!(err, TrustError::DelegationUnsupported { .. }),
-        "{err:?}"
+    // The npm keys are delegated to the registry.npmjs.org role.
+    assert_eq!(
+        client.target("registry.npmjs.org/keys.json").unwrap(),
+        data("targets/registry.npmjs.org/keys.json")
     );
+    assert!(
+        fetcher
+            .requests()
+            .contains(&format!("{MIRROR}/8.registry.npmjs.org.json"))
+    );
+    let err = client.target("registry.npmjs.org/other.json").unwrap_err();
+    assert!(matches!(err, TrustError::TargetNotFound { .. }), "{err:?}");
 }
 
 #[test]

@@ -70,6 +70,48 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(data))
 }
 
+/// A delegated targets role of the top-level targets role.
+pub struct Delegated {
+    pub name: String,
+    pub key: Signer,
+    /// Who actually signs its metadata (normally `key`).
+    pub signer: Option<Signer>,
+    pub paths: Vec<String>,
+    pub terminating: bool,
+    pub version: u64,
+    pub targets: BTreeMap<String, Vec<u8>>,
+}
+
+impl Delegated {
+    pub fn new(name: &str, paths: &[&str], terminating: bool) -> Self {
+        Self {
+            name: name.to_owned(),
+            key: Signer::ecdsa(),
+            signer: None,
+            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+            terminating,
+            version: 1,
+            targets: BTreeMap::new(),
+        }
+    }
+}
+
+fn targets_json(version: u64, expires: &str, files: &BTreeMap<String, Vec<u8>>) -> Value {
+    let mut targets = serde_json::Map::new();
+    for (name, body) in files {
+        targets.insert(
+            name.clone(),
+            json!({"length": body.len(), "hashes": {"sha256": sha256_hex(body)},
+                "custom": {"sigstore": {"status": "Active", "usage": "Unknown"}}}),
+        );
+    }
+    json!({
+        "_type": "targets", "spec_version": "1.0",
+        "version": version, "expires": expires,
+        "targets": targets,
+    })
+}
+
 /// Keys and versions of a repository; `publish` writes the served files.
 pub struct Repo {
     pub root_keys: Vec<Signer>,
@@ -86,7 +128,7 @@ pub struct Repo {
     pub snapshot_expires: String,
     pub targets_expires: String,
     pub targets: BTreeMap<String, Vec<u8>>,
-    pub delegations: Option<Value>,
+    pub delegated: Vec<Delegated>,
     pub consistent: bool,
     /// Path (relative to the mirror) -> bytes served.
     pub files: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
@@ -116,7 +158,7 @@ impl Repo {
             snapshot_expires: date(7 * 86400),
             targets_expires: date(30 * 86400),
             targets: BTreeMap::from([("trusted_root.json".to_owned(), TRUSTED_ROOT.to_vec())]),
-            delegations: None,
+            delegated: Vec::new(),
             consistent: true,
             files: Arc::new(Mutex::new(BTreeMap::new())),
             roots: BTreeMap::new(),
@@ -194,29 +236,32 @@ impl Repo {
     }
 
     pub fn snapshot_signed(&self) -> Value {
+        let mut meta = serde_json::Map::new();
+        meta.insert(
+            "targets.json".to_owned(),
+            json!({"version": self.targets_version}),
+        );
+        for d in &self.delegated {
+            meta.insert(format!("{}.json", d.name), json!({"version": d.version}));
+        }
         json!({
             "_type": "snapshot", "spec_version": "1.0",
             "version": self.snapshot_version, "expires": self.snapshot_expires,
-            "meta": {"targets.json": {"version": self.targets_version}},
+            "meta": meta,
         })
     }
 
     pub fn targets_signed(&self) -> Value {
-        let mut targets = serde_json::Map::new();
-        for (name, body) in &self.targets {
-            targets.insert(
-                name.clone(),
-                json!({"length": body.len(), "hashes": {"sha256": sha256_hex(body)},
-                    "custom": {"sigstore": {"status": "Active", "usage": "Unknown"}}}),
-            );
-        }
-        let mut signed = json!({
-            "_type": "targets", "spec_version": "1.0",
-            "version": self.targets_version, "expires": self.targets_expires,
-            "targets": targets,
-        });
-        if let Some(d) = &self.delegations {
-            signed["delegations"] = d.clone();
+        let mut signed = targets_json(self.targets_version, &self.targets_expires, &self.targets);
+        if !self.delegated.is_empty() {
+            let mut keys = serde_json::Map::new();
+            let mut roles = Vec::new();
+            for d in &self.delegated {
+                keys.insert(d.key.id.clone(), d.key.def.clone());
+                roles.push(json!({"name": d.name, "keyids": [d.key.id], "threshold": 1,
+                    "terminating": d.terminating, "paths": d.paths}));
+            }
+            signed["delegations"] = json!({"keys": keys, "roles": roles});
         }
         signed
     }
@@ -246,7 +291,19 @@ impl Repo {
         };
         files.insert(snap_name, snapshot);
         files.insert(targets_name, targets);
-        for (name, body) in &self.targets {
+        let mut all_targets = self.targets.clone();
+        for d in &self.delegated {
+            let signed = targets_json(d.version, &self.targets_expires, &d.targets);
+            let bytes = sign(&signed, &[d.signer.as_ref().unwrap_or(&d.key)]);
+            let name = if self.consistent {
+                format!("{}.{}.json", d.version, d.name)
+            } else {
+                format!("{}.json", d.name)
+            };
+            files.insert(name, bytes);
+            all_targets.extend(d.targets.clone());
+        }
+        for (name, body) in &all_targets {
             let served = if self.consistent {
                 match name.rsplit_once('/') {
                     Some((dir, base)) => format!("targets/{dir}/{}.{base}", sha256_hex(body)),

@@ -104,8 +104,9 @@ impl Key {
 }
 
 /// Checks that `message` (the canonical `signed` part) carries valid signatures of at least
-/// `role.threshold` distinct keys of `role`. Signatures by other keys, repeated key IDs, empty
-/// or bad signatures and unusable keys do not count.
+/// `role.threshold` distinct keys of `role`. Signatures by other keys, repeated key IDs, the
+/// same public key listed under several key IDs, empty or bad signatures and unusable keys
+/// count once or not at all.
 pub(crate) fn verify_threshold(
     file: &str,
     role_name: &str,
@@ -117,6 +118,7 @@ pub(crate) fn verify_threshold(
     let mut valid = 0usize;
     let mut problems = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut counted_keys = BTreeSet::new();
     for keyid in &role.keyids {
         if !seen.insert(keyid.as_str()) {
             continue;
@@ -144,7 +146,11 @@ pub(crate) fn verify_threshold(
             continue;
         };
         match public.verify_message(scheme, message, &bytes) {
-            Ok(()) => valid += 1,
+            Ok(()) => {
+                if counted_keys.insert(public.to_spki_der()) {
+                    valid += 1;
+                }
+            }
             Err(_) => problems.push(format!("signature by key {short} does not verify")),
         }
     }
@@ -165,4 +171,84 @@ pub(crate) fn verify_threshold(
         threshold,
         detail,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use cosign_crypto::PrivateKey;
+
+    use super::*;
+
+    fn ed25519_key(private: &PrivateKey) -> Key {
+        let spki = private.public_key().to_spki_der();
+        Key {
+            keytype: "ed25519".to_owned(),
+            scheme: "ed25519".to_owned(),
+            keyval: KeyVal {
+                public: hex::encode(&spki[spki.len() - 32..]),
+            },
+        }
+    }
+
+    fn sig(keyid: &str, private: &PrivateKey, message: &[u8]) -> Signature {
+        Signature {
+            keyid: keyid.to_owned(),
+            sig: hex::encode(
+                private
+                    .sign_message(SignatureScheme::Ed25519, message)
+                    .unwrap(),
+            ),
+        }
+    }
+
+    #[test]
+    fn one_key_under_two_ids_counts_once() {
+        let a = PrivateKey::generate(KeyType::Ed25519).unwrap();
+        let b = PrivateKey::generate(KeyType::Ed25519).unwrap();
+        let message = b"signed";
+        let keys = BTreeMap::from([
+            ("id1".to_owned(), ed25519_key(&a)),
+            ("id2".to_owned(), ed25519_key(&a)),
+            ("id3".to_owned(), ed25519_key(&b)),
+        ]);
+        let role = Role {
+            keyids: vec!["id1".to_owned(), "id2".to_owned(), "id3".to_owned()],
+            threshold: 2,
+        };
+        let twice = [sig("id1", &a, message), sig("id2", &a, message)];
+        let err = verify_threshold("f", "root", &role, &keys, &twice, message).unwrap_err();
+        assert!(
+            matches!(err, TrustError::Threshold { valid: 1, .. }),
+            "{err:?}"
+        );
+        let distinct = [sig("id1", &a, message), sig("id3", &b, message)];
+        verify_threshold("f", "root", &role, &keys, &distinct, message).unwrap();
+        // A repeated signature entry for one key ID counts once too.
+        let repeated = [sig("id3", &b, message), sig("id3", &b, message)];
+        assert!(verify_threshold("f", "root", &role, &keys, &repeated, message).is_err());
+        // And a signature over another message does not count.
+        let other = [sig("id1", &a, b"other"), sig("id3", &b, message)];
+        assert!(verify_threshold("f", "root", &role, &keys, &other, message).is_err());
+    }
+
+    #[test]
+    fn unsupported_and_mismatched_keys_are_explained() {
+        let rsa = Key {
+            keytype: "rsa".to_owned(),
+            scheme: "rsassa-pss-sha256".to_owned(),
+            keyval: KeyVal {
+                public: String::new(),
+            },
+        };
+        assert!(rsa.verifier().unwrap_err().contains("unsupported key type"));
+        let p256 = PrivateKey::generate_ecdsa_p256().unwrap();
+        let as_ed25519 = Key {
+            keytype: "ed25519".to_owned(),
+            scheme: "ed25519".to_owned(),
+            keyval: KeyVal {
+                public: p256.public_key().to_pem(),
+            },
+        };
+        assert!(as_ed25519.verifier().unwrap_err().contains("not Ed25519"));
+    }
 }

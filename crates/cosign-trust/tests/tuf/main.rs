@@ -693,5 +693,6 @@ fn bad_mirror_is_refused() {
 mod concurrency;
 mod delegation;
 mod embedded;
+#[cfg(unix)]
 mod readonly;
 mod real;

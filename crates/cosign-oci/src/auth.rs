@@ -1,155 +1,34 @@
-//! Registry authentication: `WWW-Authenticate` challenges, credentials and token responses.
+//! Registry authentication: `WWW-Authenticate` challenges, credentials, tokens, and the
+//! flow that decides what to send.
 //!
-//! The flow itself (when to send what) lives in the client; this module holds the parts that
-//! need no network: parsing challenges (RFC 7235 auth-params), the credential kinds, and the
-//! token endpoint's answer.
+//! The parts that need no network come first: parsing challenges (RFC 7235 auth-params),
+//! the credential kinds, and the token endpoint's answer. Then the flow ([`Auth`]): what to
+//! send up front (what the registry's last challenge asked for), how to answer a 401 (Basic
+//! credentials, or a bearer token: challenge -> token request -> token service -> cache) and
+//! where credentials come from (the explicit options, else the docker config). Token
+//! requests go out through the client's [`Transport`]; this module is the only reader of
+//! credentials and challenges.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use bytes::Bytes;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::{Method, StatusCode};
 use serde::Deserialize;
+use url::Url;
 
-/// A challenge from a `WWW-Authenticate` header.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Challenge {
-    /// `Basic realm="..."`.
-    Basic,
-    /// `Bearer realm="...",service="...",scope="..."`: get a token from `realm`.
-    Bearer {
-        realm: String,
-        service: Option<String>,
-        scope: Option<String>,
-    },
-}
+use crate::OciError;
+use crate::client::transport::{Fetched, Req, Transport, error_detail};
+use crate::docker_config::DockerConfig;
+use crate::reference::scheme;
 
-/// Parses the `WWW-Authenticate` header values of a 401 answer. A Bearer challenge wins over
-/// Basic when both are offered; unknown schemes are skipped.
-pub(crate) fn parse_challenges<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<Challenge> {
-    let mut basic = false;
-    for value in values {
-        for (scheme, params) in parse_header(value) {
-            if scheme.eq_ignore_ascii_case("bearer") {
-                let get = |k: &str| {
-                    params
-                        .iter()
-                        .find(|(key, _)| key.eq_ignore_ascii_case(k))
-                        .map(|(_, v)| v.clone())
-                };
-                if let Some(realm) = get("realm").filter(|r| !r.is_empty()) {
-                    return Some(Challenge::Bearer {
-                        realm,
-                        service: get("service"),
-                        scope: get("scope").filter(|s| !s.is_empty()),
-                    });
-                }
-            } else if scheme.eq_ignore_ascii_case("basic") {
-                basic = true;
-            }
-        }
-    }
-    basic.then_some(Challenge::Basic)
-}
-
-/// Splits one header value into challenges: `scheme` followed by comma-separated
-/// `key=value` / `key="quoted value"` parameters. A bare token not followed by `=` starts the
-/// next challenge.
-fn parse_header(value: &str) -> Vec<(String, Vec<(String, String)>)> {
-    let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
-    let mut p = Lexer {
-        s: value.as_bytes(),
-        i: 0,
-    };
-    loop {
-        p.skip_ws_and_commas();
-        if p.i >= p.s.len() {
-            break;
-        }
-        let Some(token) = p.token() else {
-            // A stray '=' or quoted string: skip it.
-            if p.peek() == Some(b'"') {
-                let _ = p.quoted();
-            } else {
-                p.i += 1;
-            }
-            continue;
-        };
-        p.skip_ws();
-        if p.peek() == Some(b'=') {
-            p.i += 1;
-            p.skip_ws();
-            let value = if p.peek() == Some(b'"') {
-                p.quoted()
-            } else {
-                p.token().unwrap_or_default()
-            };
-            // A parameter before any scheme is dropped.
-            if let Some((_, params)) = out.last_mut() {
-                params.push((token, value));
-            }
-        } else {
-            out.push((token, Vec::new()));
-        }
-    }
-    out
-}
-
-struct Lexer<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl Lexer<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.s.get(self.i).copied()
-    }
-
-    fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t')) {
-            self.i += 1;
-        }
-    }
-
-    fn skip_ws_and_commas(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b',')) {
-            self.i += 1;
-        }
-    }
-
-    fn token(&mut self) -> Option<String> {
-        let start = self.i;
-        while let Some(c) = self.peek() {
-            if c == b'=' || c == b',' || c == b' ' || c == b'\t' || c == b'"' {
-                break;
-            }
-            self.i += 1;
-        }
-        if self.i == start {
-            return None;
-        }
-        Some(String::from_utf8_lossy(&self.s[start..self.i]).into_owned())
-    }
-
-    fn quoted(&mut self) -> String {
-        // At the opening quote.
-        self.i += 1;
-        let mut out = Vec::new();
-        while let Some(c) = self.peek() {
-            self.i += 1;
-            match c {
-                b'\\' => {
-                    if let Some(n) = self.peek() {
-                        out.push(n);
-                        self.i += 1;
-                    }
-                }
-                b'"' => break,
-                _ => out.push(c),
-            }
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-}
+mod challenge;
+use challenge::{Challenge, parse_challenges};
 
 /// A secret string: never shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
@@ -254,68 +133,461 @@ pub(crate) fn merge_scopes(ours: &[String], challenge: Option<&str>) -> Vec<Stri
     all
 }
 
+// ----- the flow --------------------------------------------------------------------------
+
+/// The largest token endpoint answer read.
+const MAX_TOKEN_BYTES: u64 = 1 << 20;
+
+type Slot<T> = Arc<tokio::sync::OnceCell<T>>;
+type TokenSlot = Arc<tokio::sync::Mutex<Option<CachedToken>>>;
+
+struct CachedToken {
+    token: Secret,
+    expires: Instant,
+}
+
+/// The authentication state of a client, shared by its clones: the explicit credentials,
+/// the docker config (read once), the credentials resolved per registry, the challenge each
+/// registry sent last and the bearer tokens per registry and scope.
+pub(crate) struct Auth {
+    explicit: Option<Credential>,
+    docker_config_path: Option<PathBuf>,
+    docker_config: tokio::sync::OnceCell<Option<Arc<DockerConfig>>>,
+    credentials: Mutex<HashMap<String, Slot<Option<Credential>>>>,
+    challenges: Mutex<HashMap<String, Challenge>>,
+    tokens: Mutex<HashMap<(String, String), TokenSlot>>,
+}
+
+/// The `Authorization` value sent, and the bearer token in it (to tell a stale token).
+#[derive(Clone)]
+pub(crate) struct AuthHeader {
+    value: HeaderValue,
+    bearer: Option<Secret>,
+}
+
+impl AuthHeader {
+    /// The header value.
+    pub(crate) fn value(&self) -> &HeaderValue {
+        &self.value
+    }
+
+    /// Whether this is a bearer token (else Basic credentials).
+    pub(crate) fn is_bearer(&self) -> bool {
+        self.bearer.is_some()
+    }
+
+    fn bearer(token: &Secret) -> Result<Self, OciError> {
+        Ok(Self {
+            value: auth_value(&format!("Bearer {}", token.0))?,
+            bearer: Some(token.clone()),
+        })
+    }
+
+    /// What to send for `credential` to a registry that asked for Basic auth: the Basic
+    /// header, or a registry token as bearer; `None` for an identity token.
+    fn for_basic(credential: &Credential) -> Result<Option<Self>, OciError> {
+        match credential {
+            Credential::RegistryToken(t) => Self::bearer(t).map(Some),
+            c @ Credential::Basic { .. } => c
+                .basic_header()
+                .map(|h| {
+                    Ok(Self {
+                        value: auth_value(&h)?,
+                        bearer: None,
+                    })
+                })
+                .transpose(),
+            Credential::IdentityToken(_) => Ok(None),
+        }
+    }
+}
+
+fn auth_value(text: &str) -> Result<HeaderValue, OciError> {
+    let mut v = HeaderValue::from_str(text).map_err(|_| {
+        OciError::config(
+            "the registry credentials contain characters not allowed in an HTTP header",
+            None,
+        )
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// The token scopes of `req`: its repository (`pull`, or `pull,push`), and the repository
+/// a mount reads from.
+fn scopes(req: &Req<'_>) -> Vec<String> {
+    let mut scopes = vec![repository_scope(req.repo.path(), req.push)];
+    if let Some(from) = req.also_pulls {
+        scopes.push(repository_scope(from.path(), false));
+    }
+    scopes
+}
+
+/// A token request to make: where, and what the errors name.
+struct TokenRequest<'r> {
+    realm: Url,
+    realm_host: String,
+    service: Option<&'r str>,
+    scopes: &'r [String],
+    /// `<realm> for <repository>`.
+    target: String,
+}
+
+const TOKEN_ACTION: &str = "requesting a registry token";
+
+impl Auth {
+    /// The state for a client: explicit credentials are a username with a password, else a
+    /// registry token (empty values are ignored); the docker config at `docker_config` is
+    /// read when credentials are first needed.
+    pub(crate) fn new(
+        username: Option<&str>,
+        password: Option<&str>,
+        token: Option<&str>,
+        docker_config: Option<PathBuf>,
+    ) -> Self {
+        let non_empty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_owned);
+        let explicit = match (non_empty(username), non_empty(password), non_empty(token)) {
+            (Some(username), Some(password), _) => Some(Credential::Basic {
+                username,
+                password: Secret(password),
+            }),
+            (_, _, Some(token)) => Some(Credential::RegistryToken(Secret(token))),
+            _ => None,
+        };
+        Self {
+            explicit,
+            docker_config_path: docker_config,
+            docker_config: tokio::sync::OnceCell::new(),
+            credentials: Mutex::new(HashMap::new()),
+            challenges: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn challenges(&self) -> MutexGuard<'_, HashMap<String, Challenge>> {
+        self.challenges
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// What to send with `req` before any challenge: a registry token, or what the
+    /// registry's last challenge asked for; `None` = go anonymously.
+    pub(crate) async fn upfront(
+        &self,
+        t: &Transport,
+        req: &Req<'_>,
+    ) -> Result<Option<AuthHeader>, OciError> {
+        if let Some(Credential::RegistryToken(token)) = &self.explicit {
+            return AuthHeader::bearer(token).map(Some);
+        }
+        let challenge = self.challenges().get(req.repo.registry()).cloned();
+        match challenge {
+            None => Ok(None),
+            Some(Challenge::Basic) => match self.credentials(req.repo.registry()).await? {
+                Some(c) => AuthHeader::for_basic(&c),
+                None => Ok(None),
+            },
+            Some(Challenge::Bearer { realm, service, .. }) => self
+                .bearer(t, req, &realm, service.as_deref(), None, None)
+                .await
+                .map(Some),
+        }
+    }
+
+    /// The answer to a 401 with `headers` (after `sent`): the challenge is remembered for
+    /// the registry, then answered with Basic credentials or a (fresh) bearer token.
+    pub(crate) async fn answer(
+        &self,
+        t: &Transport,
+        req: &Req<'_>,
+        headers: &HeaderMap,
+        sent: Option<&AuthHeader>,
+    ) -> Result<AuthHeader, OciError> {
+        if matches!(self.explicit, Some(Credential::RegistryToken(_))) {
+            return Err(req.unauthorized("the registry refused the registry token".into()));
+        }
+        let challenge = parse_challenges(
+            headers
+                .get_all(WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        );
+        let Some(challenge) = challenge else {
+            return Err(req.unauthorized(
+                "the registry answered 401 without a Basic or Bearer challenge".into(),
+            ));
+        };
+        self.challenges()
+            .insert(req.repo.registry().to_owned(), challenge.clone());
+        match challenge {
+            Challenge::Basic => {
+                let Some(credential) = self.credentials(req.repo.registry()).await? else {
+                    return Err(req.unauthorized(
+                        "authentication required and no credentials are configured".into(),
+                    ));
+                };
+                let Some(header) = AuthHeader::for_basic(&credential)? else {
+                    return Err(req.unauthorized(
+                        "the registry wants Basic auth but only an identity token is configured"
+                            .into(),
+                    ));
+                };
+                if sent.is_some_and(|s| s.value == header.value) {
+                    return Err(req.unauthorized("the registry refused the credentials".into()));
+                }
+                Ok(header)
+            }
+            Challenge::Bearer {
+                realm,
+                service,
+                scope,
+            } => {
+                let stale = sent.and_then(|s| s.bearer.as_ref());
+                self.bearer(t, req, &realm, service.as_deref(), scope.as_deref(), stale)
+                    .await
+            }
+        }
+    }
+
+    /// A bearer token for `req`'s scopes (plus `extra_scope` from a fresh challenge): from the
+    /// cache unless it is `stale` or expired, else from the token service. Concurrent callers
+    /// for one scope wait for a single fetch.
+    async fn bearer(
+        &self,
+        t: &Transport,
+        req: &Req<'_>,
+        realm: &str,
+        service: Option<&str>,
+        extra_scope: Option<&str>,
+        stale: Option<&Secret>,
+    ) -> Result<AuthHeader, OciError> {
+        let registry = req.repo.registry();
+        let creds = self.credentials(registry).await?;
+        if let Some(Credential::RegistryToken(token)) = &creds {
+            return AuthHeader::bearer(token);
+        }
+        let scopes = merge_scopes(&scopes(req), extra_scope);
+        let slot = self
+            .tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry((registry.to_owned(), scopes.join(" ")))
+            .or_default()
+            .clone();
+        let mut cached = slot.lock().await;
+        if let Some(c) = cached.as_ref()
+            && c.expires > Instant::now()
+            && stale != Some(&c.token)
+        {
+            return AuthHeader::bearer(&c.token);
+        }
+        let token_req = token_request(t, req, realm, service, &scopes)?;
+        let answer = self.fetch_token(t, &token_req, creds.as_ref()).await?;
+        let (token, lifetime) = read_token(req, &token_req, &answer, creds.is_some())?;
+        let header = AuthHeader::bearer(&token)?;
+        *cached = Some(CachedToken {
+            token,
+            expires: Instant::now() + lifetime,
+        });
+        Ok(header)
+    }
+
+    /// Asks the token service: an OAuth2 refresh-token POST with an identity token (falling
+    /// back to GET where the service does not speak OAuth2), else a GET, with Basic
+    /// credentials when there are some.
+    async fn fetch_token(
+        &self,
+        t: &Transport,
+        tr: &TokenRequest<'_>,
+        creds: Option<&Credential>,
+    ) -> Result<Fetched, OciError> {
+        let ctx = (
+            TOKEN_ACTION,
+            tr.target.as_str(),
+            "token response",
+            MAX_TOKEN_BYTES,
+        );
+        if let Some(Credential::IdentityToken(refresh)) = creds {
+            // The serializer is not `Send`: finish it before any await.
+            let body = {
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                form.append_pair("grant_type", "refresh_token")
+                    .append_pair("refresh_token", &refresh.0)
+                    .append_pair("client_id", "cosign");
+                if let Some(s) = tr.service {
+                    form.append_pair("service", s);
+                }
+                if !tr.scopes.is_empty() {
+                    form.append_pair("scope", &tr.scopes.join(" "));
+                }
+                Bytes::from(form.finish())
+            };
+            let form_type = HeaderValue::from_static("application/x-www-form-urlencoded");
+            let f = t
+                .exchange(
+                    Method::POST,
+                    &tr.realm,
+                    &[(CONTENT_TYPE, form_type)],
+                    Some(body),
+                    None,
+                    ctx,
+                )
+                .await?;
+            // Not every token service speaks OAuth2: fall back to GET as the spec says.
+            if !matches!(
+                f.status,
+                StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+            ) {
+                return Ok(f);
+            }
+        }
+        let mut url = tr.realm.clone();
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(s) = tr.service {
+                q.append_pair("service", s);
+            }
+            for s in tr.scopes {
+                q.append_pair("scope", s);
+            }
+        }
+        let basic = match creds {
+            Some(c @ Credential::Basic { .. }) => {
+                c.basic_header().map(|h| auth_value(&h)).transpose()?
+            }
+            _ => None,
+        };
+        t.exchange(Method::GET, &url, &[], None, basic.as_ref(), ctx)
+            .await
+    }
+
+    /// The credentials for `registry`: the explicit options, else the docker config (read and
+    /// resolved once per registry).
+    async fn credentials(&self, registry: &str) -> Result<Option<Credential>, OciError> {
+        if let Some(c) = &self.explicit {
+            return Ok(Some(c.clone()));
+        }
+        let Some(path) = &self.docker_config_path else {
+            return Ok(None);
+        };
+        let slot = self
+            .credentials
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(registry.to_owned())
+            .or_default()
+            .clone();
+        slot.get_or_try_init(|| async {
+            let config = self
+                .docker_config
+                .get_or_try_init(|| async { DockerConfig::load(path).map(|c| c.map(Arc::new)) })
+                .await?;
+            match config {
+                Some(c) => c.credential_for(registry, None).await,
+                None => Ok(None),
+            }
+        })
+        .await
+        .cloned()
+    }
+}
+
+fn invalid_token_answer(req: &Req<'_>, reason: String) -> OciError {
+    OciError::InvalidResponse {
+        action: TOKEN_ACTION,
+        target: format!("for {}", req.repo),
+        reason,
+        source: None,
+    }
+}
+
+/// The token request for a Bearer challenge: its realm must be an https URL (or http where
+/// http is allowed for the registry, or the realm is a local address).
+fn token_request<'r>(
+    t: &Transport,
+    req: &Req<'_>,
+    realm: &str,
+    service: Option<&'r str>,
+    scopes: &'r [String],
+) -> Result<TokenRequest<'r>, OciError> {
+    let realm_url = Url::parse(realm).map_err(|_| {
+        invalid_token_answer(req, format!("the token realm {realm:?} is not a URL"))
+    })?;
+    let realm_host = realm_url.host_str().unwrap_or_default().to_owned();
+    match realm_url.scheme() {
+        "https" => {}
+        "http" if t.http_allowed(req.repo.registry()) || scheme(&realm_host, false) == "http" => {}
+        _ => {
+            return Err(invalid_token_answer(
+                req,
+                format!(
+                    "the token realm {realm:?} is not https (allow http for this registry to use it)"
+                ),
+            ));
+        }
+    }
+    Ok(TokenRequest {
+        target: format!("{} for {}", realm_url, req.repo),
+        realm: realm_url,
+        realm_host,
+        service,
+        scopes,
+    })
+}
+
+/// The token and its lifetime from the token service's answer `f`.
+fn read_token(
+    req: &Req<'_>,
+    tr: &TokenRequest<'_>,
+    f: &Fetched,
+    with_credentials: bool,
+) -> Result<(Secret, Duration), OciError> {
+    match f.status {
+        StatusCode::OK => {}
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            let who = if with_credentials {
+                "the credentials"
+            } else {
+                "anonymous access"
+            };
+            return Err(OciError::Unauthorized {
+                action: TOKEN_ACTION,
+                target: tr.target.clone(),
+                registry: req.repo.registry().to_owned(),
+                repository: req.repo.path().to_owned(),
+                reason: format!(
+                    "the token service {} refused {who} (HTTP {}){}",
+                    tr.realm_host,
+                    f.status.as_u16(),
+                    error_detail(&f.body)
+                ),
+            });
+        }
+        s => {
+            return Err(OciError::Status {
+                action: TOKEN_ACTION,
+                target: tr.target.clone(),
+                status: s.as_u16(),
+                detail: error_detail(&f.body),
+                attempts: f.attempts,
+            });
+        }
+    }
+    let parsed: TokenResponse =
+        serde_json::from_slice(&f.body).map_err(|e| OciError::InvalidResponse {
+            action: TOKEN_ACTION,
+            target: tr.target.clone(),
+            reason: "the token answer is not JSON".into(),
+            source: Some(Box::new(e)),
+        })?;
+    parsed
+        .into_token()
+        .ok_or_else(|| invalid_token_answer(req, "the token answer has no token".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bearer_challenge() {
-        let c = parse_challenges([
-            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull""#,
-        ]);
-        assert_eq!(
-            c,
-            Some(Challenge::Bearer {
-                realm: "https://auth.docker.io/token".into(),
-                service: Some("registry.docker.io".into()),
-                scope: Some("repository:library/busybox:pull".into()),
-            })
-        );
-    }
-
-    #[test]
-    fn bearer_with_spaces_escapes_and_error() {
-        let c = parse_challenges([
-            r#"bearer  realm = "http://127.0.0.1:1/tok\"en" , service=reg, scope="repository:a:pull repository:b:pull", error="insufficient_scope""#,
-        ]);
-        assert_eq!(
-            c,
-            Some(Challenge::Bearer {
-                realm: "http://127.0.0.1:1/tok\"en".into(),
-                service: Some("reg".into()),
-                scope: Some("repository:a:pull repository:b:pull".into()),
-            })
-        );
-    }
-
-    #[test]
-    fn basic_and_multiple() {
-        assert_eq!(
-            parse_challenges([r#"Basic realm="test-registry""#]),
-            Some(Challenge::Basic)
-        );
-        assert_eq!(
-            parse_challenges([r#"Basic realm="x", Bearer realm="https://t/token",service="s""#]),
-            Some(Challenge::Bearer {
-                realm: "https://t/token".into(),
-                service: Some("s".into()),
-                scope: None,
-            })
-        );
-        assert_eq!(
-            parse_challenges([r#"Basic realm="x""#, r#"Bearer realm="https://t""#]),
-            Some(Challenge::Bearer {
-                realm: "https://t".into(),
-                service: None,
-                scope: None,
-            })
-        );
-        assert_eq!(parse_challenges([r#"Negotiate abc=="#]), None);
-        assert_eq!(parse_challenges(["Bearer"]), None);
-        assert_eq!(parse_challenges([r#"Bearer realm="""#]), None);
-        assert_eq!(parse_challenges([""]), None);
-        assert_eq!(parse_challenges([r#"=,=,"""#]), None);
-    }
 
     #[test]
     fn secrets_are_redacted() {

@@ -1,6 +1,6 @@
 //! Image references and an OCI distribution registry client.
 //!
-//! - [`reference`]: Docker/go-containerregistry reference rules ([`ImageRef`], [`Repository`],
+//! - [`reference`](mod@reference): Docker/go-containerregistry reference rules ([`ImageRef`], [`Repository`],
 //!   [`Reference`]) and the http/https choice for a registry ([`scheme`]).
 //! - [`Registry`]: a client for the OCI distribution API on reqwest: manifests, blobs, the
 //!   referrers API, tags and deletes; anonymous first, then the `WWW-Authenticate` challenge

@@ -31,7 +31,10 @@ pub(crate) fn client_config(o: &TlsOptions<'_>) -> Result<rustls::ClientConfig, 
         .map_err(|e| OciError::config("TLS protocol versions", Some(Box::new(e))))?;
 
     let verifier: Arc<dyn ServerCertVerifier> = if o.skip_verify {
-        Arc::new(NoVerification(provider.clone()))
+        Arc::new(Fixed {
+            refusal: None,
+            provider: provider.clone(),
+        })
     } else {
         let extra = match o.ca_certs_pem {
             Some(pem) => parse_certs(pem, "--registry-cacert")?,
@@ -43,7 +46,10 @@ pub(crate) fn client_config(o: &TlsOptions<'_>) -> Result<rustls::ClientConfig, 
                 Ok(v) => Arc::new(v),
                 // No usable roots (a minimal container): plain-http registries still work, and
                 // https ones fail with this message.
-                Err(e) => Arc::new(Failing(e.to_string(), provider.clone())),
+                Err(e) => Arc::new(Fixed {
+                    refusal: Some(e.to_string()),
+                    provider: provider.clone(),
+                }),
             };
         match o.server_name {
             Some(name) => {
@@ -145,61 +151,16 @@ impl ServerCertVerifier for NameOverride {
     }
 }
 
-/// `--allow-insecure-registry`: any certificate is accepted (the handshake signatures are
-/// still checked, so the connection is at least consistent).
+/// A verifier with a fixed verdict on every server certificate: accept
+/// (`--allow-insecure-registry`), or refuse with the reason (the system roots could not be
+/// loaded). Handshake signatures are still checked.
 #[derive(Debug)]
-struct NoVerification(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct Fixed {
+    refusal: Option<String>,
+    provider: Arc<CryptoProvider>,
 }
 
-/// Refuses every server: the system roots could not be loaded.
-#[derive(Debug)]
-struct Failing(String, Arc<CryptoProvider>);
-
-impl ServerCertVerifier for Failing {
+impl ServerCertVerifier for Fixed {
     fn verify_server_cert(
         &self,
         _end_entity: &CertificateDer<'_>,
@@ -208,10 +169,12 @@ impl ServerCertVerifier for Failing {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        Err(rustls::Error::General(format!(
-            "cannot verify the registry certificate: {}",
-            self.0
-        )))
+        match &self.refusal {
+            None => Ok(ServerCertVerified::assertion()),
+            Some(reason) => Err(rustls::Error::General(format!(
+                "cannot verify the registry certificate: {reason}"
+            ))),
+        }
     }
 
     fn verify_tls12_signature(
@@ -224,7 +187,7 @@ impl ServerCertVerifier for Failing {
             message,
             cert,
             dss,
-            &self.1.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -238,12 +201,14 @@ impl ServerCertVerifier for Failing {
             message,
             cert,
             dss,
-            &self.1.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.1.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

@@ -9,19 +9,18 @@
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use cosign_types::Digest;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tokio::io::AsyncReadExt;
-use url::Url;
 
-use super::{
-    AttemptError, AuthHeader, DOCKER_CONTENT_DIGEST, Fetched, Registry, Req, Retry, Target,
-    content_length, error_detail, is_retryable_status, parse_challenges, same_origin,
-    static_header, status_error, status_error_n,
+use super::Registry;
+use super::blob::{Session, blob_req, check_stored_digest, read_session, upload_post};
+use super::transport::{
+    AttemptError, Req, content_length, is_retryable_status, read_error_body, same_origin,
+    static_header,
 };
 use crate::{OciError, Repository};
 
@@ -68,15 +67,8 @@ impl Registry {
             }
             Some(_) => {}
         }
-        let req = Req::new(
-            Method::GET,
-            repo,
-            format!("/v2/{}/blobs/{digest}", repo.path()),
-            action,
-        )
-        .named(name.clone())
-        .capped(max_size, "blob");
-        let mut retry = Retry::new(self.inner.max_attempts, action, &name);
+        let req = blob_req(Method::GET, repo, digest, action).capped(max_size, "blob");
+        let mut retry = self.transport().retry(action, &name);
         loop {
             let mut written = 0u64;
             let r = self
@@ -94,130 +86,40 @@ impl Registry {
                         source: e,
                     });
                 }
-                Err(AttemptError::Status(f)) => return Err(status_error(&req, &f)),
-            }
-        }
-    }
-
-    fn url_of(&self, req: &Req<'_>) -> Result<Url, AttemptError> {
-        let path = match &req.target {
-            Target::Url(u) => return Ok(u.clone()),
-            Target::Path(p) => p,
-        };
-        let registry = req.repo.registry();
-        let scheme = self
-            .state()
-            .get(registry)
-            .and_then(|s| s.scheme)
-            .unwrap_or("https");
-        Url::parse(&format!("{scheme}://{registry}{path}")).map_err(|e| {
-            AttemptError::Fatal(OciError::InvalidReference {
-                input: format!("{registry}{path}"),
-                reason: format!("cannot make a URL: {e}"),
-            })
-        })
-    }
-
-    async fn send_streaming(
-        &self,
-        method: Method,
-        url: &Url,
-        auth: Option<&AuthHeader>,
-        headers: &[(reqwest::header::HeaderName, reqwest::header::HeaderValue)],
-        body: Option<reqwest::Body>,
-    ) -> Result<reqwest::Response, AttemptError> {
-        let mut rb = self.inner.http.request(method.clone(), url.clone());
-        for (k, v) in headers {
-            rb = rb.header(k, v);
-        }
-        if let Some(a) = auth {
-            rb = rb.header(reqwest::header::AUTHORIZATION, a.value.clone());
-        }
-        if let Some(b) = body {
-            rb = rb.body(b);
-        }
-        match rb.send().await {
-            Ok(r) => {
-                self.inner.requests.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(method = %method, url = %url, status = r.status().as_u16(), "registry request (streamed)");
-                Ok(r)
-            }
-            Err(e) => {
-                if !e.is_connect() {
-                    self.inner.requests.fetch_add(1, Ordering::Relaxed);
-                }
-                tracing::debug!(method = %method, url = %url, error = %e, "registry request failed");
-                Err(AttemptError::Transport(e))
+                Err(AttemptError::Status(f)) => return Err(req.status_error(&f)),
             }
         }
     }
 
     /// Turns a non-2xx streamed answer into the attempt error the retry policy expects.
     async fn streamed_failure(&self, req: &Req<'_>, resp: reqwest::Response) -> AttemptError {
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let url = resp.url().clone();
-        let mut body = Vec::new();
-        let mut resp = resp;
-        while let Ok(Some(chunk)) = resp.chunk().await {
-            let room = (64usize << 10).saturating_sub(body.len());
-            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            if room == 0 {
-                break;
-            }
-        }
-        let f = Fetched {
-            status,
-            headers,
-            body,
-            url,
-            attempts: 1,
-        };
-        match status {
-            StatusCode::NOT_FOUND => AttemptError::Fatal(OciError::NotFound {
-                action: req.action,
-                target: req.name.clone(),
-                detail: error_detail(&f.body),
-            }),
-            StatusCode::UNAUTHORIZED => {
-                self.unauthorized(req, "the registry refused the credentials".into())
-            }
-            StatusCode::FORBIDDEN => AttemptError::Fatal(OciError::Forbidden {
-                action: req.action,
-                target: req.name.clone(),
-                registry: req.repo.registry().to_owned(),
-                repository: req.repo.path().to_owned(),
-                detail: error_detail(&f.body),
-            }),
+        let f = read_error_body(resp).await;
+        match f.status {
+            StatusCode::NOT_FOUND => req.not_found(&f.body).into(),
+            StatusCode::UNAUTHORIZED => req
+                .unauthorized("the registry refused the credentials".into())
+                .into(),
+            StatusCode::FORBIDDEN => req.forbidden(&f.body).into(),
             s if is_retryable_status(s) => AttemptError::Status(Box::new(f)),
-            _ => AttemptError::Fatal(status_error_n(req, &f, 1)),
+            _ => req.status_error_n(&f, 1).into(),
         }
     }
 
     /// Sends `req` (no body) with credentials, answering one 401 challenge.
     async fn authed_get(&self, req: &Req<'_>) -> Result<reqwest::Response, AttemptError> {
-        let url = self.url_of(req)?;
+        let url = self.transport().url_of(req)?;
         let ours = same_origin(req.repo.registry(), &url);
-        let auth = if ours {
-            self.upfront_auth(req).await?
-        } else {
-            None
-        };
-        let resp = self
-            .send_streaming(req.method.clone(), &url, auth.as_ref(), &req.headers, None)
+        let (resp, _) = self
+            .authorized(req, ours, |auth| {
+                let url = &url;
+                async move {
+                    self.transport()
+                        .dispatch(req.method.clone(), url, &req.headers, auth.as_ref(), None)
+                        .await
+                }
+            })
             .await?;
-        if resp.status() != StatusCode::UNAUTHORIZED || !ours {
-            return Ok(resp);
-        }
-        let challenge = parse_challenges(
-            resp.headers()
-                .get_all(WWW_AUTHENTICATE)
-                .iter()
-                .filter_map(|v| v.to_str().ok()),
-        );
-        let answer = self.answer_challenge(req, challenge, auth.as_ref()).await?;
-        self.send_streaming(req.method.clone(), &url, Some(&answer), &req.headers, None)
-            .await
+        Ok(resp)
     }
 
     async fn stream_once(
@@ -307,10 +209,10 @@ impl Registry {
         }
         let name = format!("{repo}@{digest}");
         let action = "uploading blob";
-        let mut retry = Retry::new(self.inner.max_attempts, action, &name);
+        let mut retry = self.transport().retry(action, &name);
         loop {
             match self
-                .upload_file_once(repo, digest, size, path, &name, progress.clone())
+                .upload_file_once(repo, digest, size, path, progress.clone())
                 .await
             {
                 Ok(()) => return Ok(()),
@@ -325,91 +227,49 @@ impl Registry {
         digest: &Digest,
         size: u64,
         path: &Path,
-        name: &str,
         progress: Option<Progress>,
     ) -> Result<(), AttemptError> {
-        let mut post = Req::new(
-            Method::POST,
-            repo,
-            format!("/v2/{}/blobs/uploads/", repo.path()),
-            "uploading blob",
-        )
-        .push()
-        .named(name.to_owned());
-        post.body = Some(Bytes::new());
+        let post = upload_post(repo, digest, None, "uploading blob");
         let f = self.attempt(&post).await?;
-        match f.status {
-            StatusCode::CREATED => return Ok(()),
-            StatusCode::ACCEPTED => {}
-            s if is_retryable_status(s) => return Err(AttemptError::Status(Box::new(f))),
-            _ => return Err(AttemptError::Fatal(status_error_n(&post, &f, 1))),
-        }
-        let invalid = |reason: String| {
-            AttemptError::Fatal(OciError::InvalidResponse {
-                action: post.action,
-                target: name.to_owned(),
-                reason,
-                source: None,
-            })
+        // A status error names the first attempt, as it always has here.
+        let url = match read_session(&post, f, digest, false, 1)? {
+            Session::Open(url) => url,
+            Session::AlreadyThere | Session::MountRefused => return Ok(()),
         };
-        let location = f
-            .header(LOCATION.as_str())
-            .ok_or_else(|| invalid("the upload session answer has no Location header".into()))?;
-        let mut url = f
-            .url
-            .join(location.trim())
-            .map_err(|_| invalid(format!("invalid upload Location {location:?}")))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(invalid(format!(
-                "upload Location {location:?} is not http(s)"
-            )));
-        }
-        url.query_pairs_mut()
-            .append_pair("digest", &digest.to_string());
-        let mut put = Req::new(Method::PUT, repo, String::new(), "uploading blob")
+        let put = Req::new(Method::PUT, repo, String::new(), "uploading blob")
             .push()
-            .named(name.to_owned());
-        put.target = Target::Url(url.clone());
+            .named(post.name.clone())
+            .at_url(url.clone());
         let auth = if same_origin(repo.registry(), &url) {
-            self.upfront_auth(&put).await?
+            self.inner.auth.upfront(self.transport(), &put).await?
         } else {
             None
         };
         let file = tokio::fs::File::open(path).await.map_err(|e| {
-            AttemptError::Fatal(OciError::InvalidResponse {
-                action: put.action,
-                target: name.to_owned(),
-                reason: format!("opening {} failed: {e}", path.display()),
-                source: Some(Box::new(e)),
-            })
+            put.invalid(
+                format!("opening {} failed: {e}", path.display()),
+                Some(Box::new(e)),
+            )
         })?;
         let body = file_body(file, progress);
         let headers = [
             (CONTENT_TYPE, static_header("application/octet-stream")),
-            (CONTENT_LENGTH, reqwest::header::HeaderValue::from(size)),
+            (CONTENT_LENGTH, HeaderValue::from(size)),
         ];
         let resp = self
-            .send_streaming(Method::PUT, &url, auth.as_ref(), &headers, Some(body))
+            .transport()
+            .dispatch(
+                Method::PUT,
+                &url,
+                &headers,
+                auth.as_ref().map(|a| a.value()),
+                Some(body),
+            )
             .await?;
         if !resp.status().is_success() {
             return Err(self.streamed_failure(&put, resp).await);
         }
-        if let Some(announced) = resp
-            .headers()
-            .get(DOCKER_CONTENT_DIGEST)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|t| t.trim().parse::<Digest>().ok())
-            && announced.algorithm() == digest.algorithm()
-            && &announced != digest
-        {
-            return Err(AttemptError::Fatal(OciError::DigestMismatch {
-                action: put.action,
-                target: name.to_owned(),
-                expected: digest.clone(),
-                actual: announced,
-            }));
-        }
-        Ok(())
+        check_stored_digest(&put, resp.headers(), digest)
     }
 }
 

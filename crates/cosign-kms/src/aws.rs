@@ -15,12 +15,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use cosign_crypto::{KeyType, PublicKey, SignatureScheme};
 use cosign_types::Digest;
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::config::{KmsConfig, Secret};
-use crate::http::{self, Ctx, Tls, snippet};
-use crate::{BoxFuture, CreatedKey, KmsError, RemoteSigner};
+use crate::http::{self, Ctx, Tls};
+use crate::rest::{RestKey, base64_field, refused};
+use crate::{ApiError, BoxFuture, CreatedKey, KmsError};
 
 const PROVIDER: &str = "AWS KMS";
 const SERVICE: &str = "kms";
@@ -341,12 +341,6 @@ pub(crate) fn sigv4_authorization(
 
 // ---- the client -------------------------------------------------------------------------------
 
-/// A KMS API error (`__type` and message) or a failure before an answer.
-enum CallError {
-    Api { kind: String, message: String },
-    Other(KmsError),
-}
-
 struct AwsClient {
     http: reqwest::Client,
     url: reqwest::Url,
@@ -376,7 +370,7 @@ impl AwsClient {
             }
         };
         let url = reqwest::Url::parse(&endpoint)
-            .map_err(|e| ctx.err(format!("endpoint {endpoint:?} is not a URL: {e}")))?;
+            .map_err(|e| ctx.caused(format!("endpoint {endpoint:?} is not a URL"), e))?;
         let host = match (url.host_str(), url.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
             (Some(h), None) => h.to_owned(),
@@ -400,11 +394,12 @@ impl AwsClient {
         ))
     }
 
+    /// Calls `op`; an error answer is `Ok(Err(..))`.
     async fn call(
         &self,
         op: &str,
         body: serde_json::Value,
-    ) -> Result<serde_json::Value, CallError> {
+    ) -> Result<Result<serde_json::Value, ApiError>, KmsError> {
         let payload = body.to_string().into_bytes();
         let date = amz_date(crate::encoding::unix_now());
         let target = format!("TrentService.{op}");
@@ -448,37 +443,14 @@ impl AwsClient {
         if let Some(t) = token {
             req = req.header("x-amz-security-token", t);
         }
-        let resp = http::send(&self.ctx, op, req)
-            .await
-            .map_err(CallError::Other)?;
+        let resp = http::send(&self.ctx, op, req).await?;
         if resp.status.is_success() {
             if resp.body.iter().all(u8::is_ascii_whitespace) {
-                return Ok(serde_json::Value::Null);
+                return Ok(Ok(serde_json::Value::Null));
             }
-            return resp.json(&self.ctx, op).map_err(CallError::Other);
+            return resp.json(&self.ctx, op).map(Ok);
         }
-        #[derive(Deserialize)]
-        struct ApiError {
-            #[serde(rename = "__type")]
-            kind: Option<String>,
-            #[serde(alias = "Message")]
-            message: Option<String>,
-        }
-        match serde_json::from_slice::<ApiError>(&resp.body) {
-            Ok(ApiError {
-                kind: Some(kind),
-                message,
-            }) => Err(CallError::Api {
-                // `com.amazonaws.kms#NotFoundException` -> `NotFoundException`
-                kind: kind.rsplit('#').next().unwrap_or(&kind).to_owned(),
-                message: message.unwrap_or_default(),
-            }),
-            _ => Err(CallError::Other(self.ctx.err(format!(
-                "{op}: the server answered {}: {}",
-                resp.status,
-                snippet(&resp.body)
-            )))),
-        }
+        Ok(Err(ApiError::from_response(&resp)))
     }
 
     /// `call`, with API errors turned into messages.
@@ -487,17 +459,9 @@ impl AwsClient {
         op: &str,
         body: serde_json::Value,
     ) -> Result<serde_json::Value, KmsError> {
-        self.call(op, body).await.map_err(|e| self.describe(op, e))
-    }
-
-    fn describe(&self, op: &str, e: CallError) -> KmsError {
-        match e {
-            CallError::Other(e) => e,
-            CallError::Api { kind, message } if kind == "NotFoundException" => self
-                .ctx
-                .err(format!("{op}: key not found ({kind}: {message})")),
-            CallError::Api { kind, message } => self.ctx.err(format!("{op}: {kind}: {message}")),
-        }
+        self.call(op, body)
+            .await?
+            .map_err(|e| refused(&self.ctx, op, e))
     }
 
     fn field<'a>(
@@ -588,11 +552,14 @@ async fn lookup(
     let got = client
         .call_ok("GetPublicKey", json!({ "KeyId": arn }))
         .await?;
-    let der = STANDARD
-        .decode(client.field(&got, "GetPublicKey", "PublicKey")?)
-        .map_err(|e| ctx.err(format!("GetPublicKey: PublicKey is not base64: {e}")))?;
+    let der = base64_field(
+        ctx,
+        "GetPublicKey: PublicKey",
+        &STANDARD,
+        client.field(&got, "GetPublicKey", "PublicKey")?,
+    )?;
     let public_key = PublicKey::from_spki_der(&der)
-        .map_err(|e| ctx.err(format!("GetPublicKey: unusable public key: {e}")))?;
+        .map_err(|e| ctx.caused("GetPublicKey: unusable public key", e))?;
     if public_key.key_type() != key_type {
         return Err(ctx.err(format!(
             "the public key is {} but the key spec says {spec}",
@@ -631,7 +598,10 @@ pub(crate) async fn create(uri: &str, cfg: &KmsConfig) -> Result<CreatedKey, Kms
         ));
     }
     if let Some(alias) = &parsed.alias {
-        match client.call("DescribeKey", json!({ "KeyId": alias })).await {
+        match client
+            .call("DescribeKey", json!({ "KeyId": alias }))
+            .await?
+        {
             Ok(_) => {
                 let (_, public_key, _) = lookup(&client, alias).await?;
                 return Ok(CreatedKey {
@@ -640,8 +610,8 @@ pub(crate) async fn create(uri: &str, cfg: &KmsConfig) -> Result<CreatedKey, Kms
                     created: false,
                 });
             }
-            Err(CallError::Api { kind, .. }) if kind == "NotFoundException" => {}
-            Err(e) => return Err(client.describe("DescribeKey", e)),
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(refused(&ctx, "DescribeKey", e)),
         }
     }
     let created = client
@@ -681,16 +651,16 @@ pub(crate) async fn create(uri: &str, cfg: &KmsConfig) -> Result<CreatedKey, Kms
     })
 }
 
-impl RemoteSigner for AwsSigner {
+impl RestKey for AwsSigner {
+    fn ctx(&self) -> &Ctx {
+        &self.client.ctx
+    }
+
     fn public_key(&self) -> &PublicKey {
         &self.public_key
     }
 
-    fn reference(&self) -> String {
-        format!("{PROVIDER} key {}", self.client.ctx.key)
-    }
-
-    fn sign_digest<'a>(
+    fn sign<'a>(
         &'a self,
         scheme: SignatureScheme,
         digest: &'a Digest,
@@ -723,9 +693,12 @@ impl RemoteSigner for AwsSigner {
                     }),
                 )
                 .await?;
-            STANDARD
-                .decode(self.client.field(&signed, "Sign", "Signature")?)
-                .map_err(|e| ctx.err(format!("Sign: Signature is not base64: {e}")))
+            base64_field(
+                ctx,
+                "Sign: Signature",
+                &STANDARD,
+                self.client.field(&signed, "Sign", "Signature")?,
+            )
         })
     }
 }

@@ -18,11 +18,12 @@ use serde_json::json;
 
 use crate::config::{KmsConfig, Secret};
 use crate::encoding::{self, Curve};
-use crate::http::{self, Ctx, Tls, snippet};
-use crate::{BoxFuture, CreatedKey, KmsError, RemoteSigner};
+use crate::http::{self, Ctx};
+use crate::rest::{BearerApi, RestKey, base64_field, refused};
+use crate::{ApiError, BoxFuture, CreatedKey, KmsError};
 
 const PROVIDER: &str = "Azure Key Vault";
-const API_VERSION: &str = "7.4";
+const API_QUERY: &str = "api-version=7.4";
 const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com/";
 const VAULT_SCOPE: &str = "https://vault.azure.net/.default";
 
@@ -101,9 +102,7 @@ async fn access_token(
 }
 
 struct AzureClient {
-    http: reqwest::Client,
-    vault: String,
-    token: Secret,
+    api: BearerApi,
     uri: AzureUri,
     ctx: Ctx,
 }
@@ -137,77 +136,18 @@ impl AzureClient {
     async fn new(uri_text: &str, cfg: &KmsConfig) -> Result<Self, KmsError> {
         let uri = parse_uri(uri_text)?;
         let ctx = Ctx::new(PROVIDER, uri_text);
-        let http = http::client(cfg, &ctx, &Tls::default())?;
-        let token = access_token(cfg, &ctx, &http).await?;
-        Ok(Self {
-            http,
-            vault: format!("https://{}/", uri.vault_host),
-            token,
-            uri,
-            ctx,
-        })
+        let base = format!("https://{}/", uri.vault_host);
+        let mut api = BearerApi::new(cfg, ctx.clone(), base, Some(API_QUERY))?;
+        api.set_token(access_token(cfg, &ctx, api.http()).await?);
+        Ok(Self { api, uri, ctx })
     }
 
     fn for_signing(&self, cfg: &KmsConfig) -> Result<Self, KmsError> {
         Ok(Self {
-            http: http::client(cfg, &self.ctx, &Tls::default())?,
-            vault: self.vault.clone(),
-            token: self.token.clone(),
+            api: self.api.for_signing(cfg)?,
             uri: self.uri.clone(),
             ctx: self.ctx.clone(),
         })
-    }
-
-    /// `Ok(Err(status, code, message))` for an API error.
-    async fn call(
-        &self,
-        what: &str,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<serde_json::Value>,
-    ) -> Result<Result<serde_json::Value, (u16, String, String)>, KmsError> {
-        let mut req = self
-            .http
-            .request(
-                method,
-                format!("{}{path}?api-version={API_VERSION}", self.vault),
-            )
-            .bearer_auth(self.token.expose())
-            .header("Accept", "application/json");
-        if let Some(b) = body {
-            req = req
-                .header("Content-Type", "application/json")
-                .body(b.to_string());
-        }
-        let resp = http::send(&self.ctx, what, req).await?;
-        if resp.status.is_success() {
-            return resp.json(&self.ctx, what).map(Ok);
-        }
-        #[derive(Deserialize)]
-        struct Envelope {
-            error: Inner,
-        }
-        #[derive(Deserialize)]
-        struct Inner {
-            #[serde(default)]
-            code: String,
-            #[serde(default)]
-            message: String,
-        }
-        let (code, message) = match serde_json::from_slice::<Envelope>(&resp.body) {
-            Ok(e) => (e.error.code, e.error.message),
-            Err(_) => (String::new(), snippet(&resp.body)),
-        };
-        Ok(Err((resp.status.as_u16(), code, message)))
-    }
-
-    fn api_err(&self, what: &str, (status, code, message): &(u16, String, String)) -> KmsError {
-        let kind = match status {
-            404 => "not found".to_owned(),
-            401 | 403 => "permission denied (check the credentials)".to_owned(),
-            s => format!("the server answered {s}"),
-        };
-        self.ctx.err(format!("{what}: {kind}: {code} {message}"))
     }
 
     fn key_path(&self) -> String {
@@ -222,9 +162,12 @@ fn b64url(ctx: &Ctx, field: &str, v: &Option<String>) -> Result<Vec<u8>, KmsErro
     let text = v
         .as_deref()
         .ok_or_else(|| ctx.err(format!("the key's JWK has no {field}")))?;
-    URL_SAFE_NO_PAD
-        .decode(text.trim_end_matches('='))
-        .map_err(|e| ctx.err(format!("the key's JWK field {field} is not base64url: {e}")))
+    base64_field(
+        ctx,
+        &format!("the key's JWK field {field}"),
+        &URL_SAFE_NO_PAD,
+        text.trim_end_matches('='),
+    )
 }
 
 /// The public key of a JWK, and the version its `kid` names.
@@ -256,13 +199,13 @@ fn jwk_public_key(ctx: &Ctx, bundle: &KeyBundle) -> Result<(PublicKey, String), 
             let y = b64url(ctx, "y", &jwk.y)?;
             let der = encoding::ec_spki(curve, &x, &y)
                 .ok_or_else(|| ctx.err("the key's JWK coordinates are too long"))?;
-            PublicKey::from_spki_der(&der).map_err(|e| ctx.err(format!("the key's JWK: {e}")))?
+            PublicKey::from_spki_der(&der).map_err(|e| ctx.caused("the key's JWK", e))?
         }
         "RSA" | "RSA-HSM" => {
             let n = b64url(ctx, "n", &jwk.n)?;
             let e = b64url(ctx, "e", &jwk.e)?;
             PublicKey::from_rsa_pkcs1_der(&encoding::rsa_pkcs1(&n, &e))
-                .map_err(|e| ctx.err(format!("the key's JWK: {e}")))?
+                .map_err(|e| ctx.caused("the key's JWK", e))?
         }
         other => {
             return Err(ctx.err(format!(
@@ -297,17 +240,15 @@ pub(crate) struct AzureSigner {
     public_key: PublicKey,
 }
 
-async fn read_key(
-    client: &AzureClient,
-) -> Result<Result<(PublicKey, String), (u16, String, String)>, KmsError> {
+async fn read_key(client: &AzureClient) -> Result<Result<(PublicKey, String), ApiError>, KmsError> {
     let what = "reading the key";
     match client
+        .api
         .call(what, reqwest::Method::GET, &client.key_path(), None)
         .await?
     {
         Ok(v) => {
-            let bundle: KeyBundle = serde_json::from_value(v)
-                .map_err(|e| client.ctx.err(format!("{what}: unexpected JSON: {e}")))?;
+            let bundle: KeyBundle = client.api.parse(what, v)?;
             jwk_public_key(&client.ctx, &bundle).map(Ok)
         }
         Err(e) => Ok(Err(e)),
@@ -319,7 +260,7 @@ pub(crate) async fn open(uri: &str, cfg: &KmsConfig) -> Result<AzureSigner, KmsE
     let client = AzureClient::new(uri, cfg).await?;
     let (public_key, version) = read_key(&client)
         .await?
-        .map_err(|e| client.api_err("reading the key", &e))?;
+        .map_err(|e| refused(&client.ctx, "reading the key", e))?;
     Ok(AzureSigner {
         client: client.for_signing(cfg)?,
         version,
@@ -339,21 +280,20 @@ pub(crate) async fn create(uri: &str, cfg: &KmsConfig) -> Result<CreatedKey, Kms
                 created: false,
             });
         }
-        Err(e) if e.0 == 404 && client.uri.version.is_none() => {}
-        Err(e) => return Err(client.api_err("reading the key", &e)),
+        Err(e) if e.status == 404 && client.uri.version.is_none() => {}
+        Err(e) => return Err(refused(&client.ctx, "reading the key", e)),
     }
     let what = "creating the key";
     let made = client
-        .call(
+        .api
+        .call_ok(
             what,
             reqwest::Method::POST,
             &format!("keys/{}/create", client.uri.key),
             Some(json!({ "kty": "EC", "crv": "P-256", "key_ops": ["sign", "verify"] })),
         )
-        .await?
-        .map_err(|e| client.api_err(what, &e))?;
-    let bundle: KeyBundle = serde_json::from_value(made)
-        .map_err(|e| client.ctx.err(format!("{what}: unexpected JSON: {e}")))?;
+        .await?;
+    let bundle: KeyBundle = client.api.parse(what, made)?;
     let (public_key, _) = jwk_public_key(&client.ctx, &bundle)?;
     if public_key.key_type() != KeyType::EcdsaP256 {
         return Err(client.ctx.err("the created key is not an EC P-256 key"));
@@ -365,16 +305,16 @@ pub(crate) async fn create(uri: &str, cfg: &KmsConfig) -> Result<CreatedKey, Kms
     })
 }
 
-impl RemoteSigner for AzureSigner {
+impl RestKey for AzureSigner {
+    fn ctx(&self) -> &Ctx {
+        &self.client.ctx
+    }
+
     fn public_key(&self) -> &PublicKey {
         &self.public_key
     }
 
-    fn reference(&self) -> String {
-        format!("{PROVIDER} key {}", self.client.ctx.key)
-    }
-
-    fn sign_digest<'a>(
+    fn sign<'a>(
         &'a self,
         scheme: SignatureScheme,
         digest: &'a Digest,
@@ -395,21 +335,24 @@ impl RemoteSigner for AzureSigner {
                 })?;
             let what = "signing";
             let got = c
-                .call(
+                .api
+                .call_ok(
                     what,
                     reqwest::Method::POST,
                     &format!("keys/{}/{}/sign", c.uri.key, self.version),
                     Some(json!({ "alg": alg, "value": URL_SAFE_NO_PAD.encode(digest.as_bytes()) })),
                 )
-                .await?
-                .map_err(|e| c.api_err(what, &e))?;
+                .await?;
             let value = got
                 .get("value")
                 .and_then(|v| v.as_str())
                 .ok_or_else(|| ctx.err("signing: the answer has no value"))?;
-            let raw = URL_SAFE_NO_PAD
-                .decode(value.trim_end_matches('='))
-                .map_err(|e| ctx.err(format!("signing: the signature is not base64url: {e}")))?;
+            let raw = base64_field(
+                ctx,
+                "signing: the signature",
+                &URL_SAFE_NO_PAD,
+                value.trim_end_matches('='),
+            )?;
             if alg.starts_with("ES") {
                 let curve_len = match scheme {
                     SignatureScheme::EcdsaP256Sha256 => 32,

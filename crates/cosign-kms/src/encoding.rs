@@ -21,6 +21,13 @@ fn der_tlv(tag: u8, content: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(content);
 }
 
+/// One DER TLV, on its own.
+pub(crate) fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 6);
+    der_tlv(tag, content, &mut out);
+    out
+}
+
 /// A DER INTEGER for an unsigned big-endian magnitude.
 fn der_uint(magnitude: &[u8], out: &mut Vec<u8>) {
     let skip = magnitude.iter().take_while(|b| **b == 0).count();
@@ -180,6 +187,20 @@ mod tests {
         assert_eq!(civil(1_440_938_160), (2015, 8, 30, 12, 36, 0));
         // A leap day.
         assert_eq!(civil(1_709_210_096), (2024, 2, 29, 12, 34, 56));
+    }
+
+    #[test]
+    fn der_lengths_and_integers() {
+        let long = der(0x04, &[0u8; 300]);
+        assert_eq!(&long[..4], &[0x04, 0x82, 0x01, 0x2c]);
+        let mut out = Vec::new();
+        der_uint(&[0, 0, 0], &mut out);
+        der_uint(&[], &mut out);
+        der_uint(&[0x80], &mut out);
+        assert_eq!(
+            out,
+            [0x02, 0x01, 0x00, 0x02, 0x01, 0x00, 0x02, 0x02, 0x00, 0x80]
+        );
     }
 
     #[test]

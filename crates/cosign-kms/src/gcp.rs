@@ -20,8 +20,9 @@ use serde_json::json;
 
 use crate::config::{KmsConfig, Secret};
 use crate::encoding::{crc32c, unix_now};
-use crate::http::{self, Ctx, Tls, snippet};
-use crate::{BoxFuture, CreatedKey, KmsError, RemoteSigner};
+use crate::http::{self, Ctx};
+use crate::rest::{BearerApi, RestKey, base64_field, refused};
+use crate::{ApiError, BoxFuture, CreatedKey, KmsError};
 
 const PROVIDER: &str = "Google Cloud KMS";
 const DEFAULT_ENDPOINT: &str = "https://cloudkms.googleapis.com/";
@@ -164,7 +165,7 @@ async fn access_token(
                 .token_uri
                 .unwrap_or_else(|| DEFAULT_TOKEN_URI.to_owned());
             let key = PrivateKey::from_pem(key_pem.as_bytes())
-                .map_err(|e| ctx.err(format!("the service account's private key: {e}")))?;
+                .map_err(|e| ctx.caused("the service account's private key", e))?;
             if !matches!(key.key_type(), KeyType::Rsa { .. }) {
                 return Err(ctx.err("the service account's private key is not an RSA key"));
             }
@@ -187,7 +188,7 @@ async fn access_token(
             );
             let sig = key
                 .sign_message(SignatureScheme::RsaPkcs1Sha256, signing_input.as_bytes())
-                .map_err(|e| ctx.err(format!("signing the token request: {e}")))?;
+                .map_err(|e| ctx.caused("signing the token request", e))?;
             let assertion = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig));
             (
                 token_uri,
@@ -233,26 +234,15 @@ async fn access_token(
 // ---- the API ----------------------------------------------------------------------------------
 
 struct GcpClient {
-    http: reqwest::Client,
-    base: String,
-    token: Secret,
+    api: BearerApi,
     uri: GcpUri,
     ctx: Ctx,
-}
-
-/// A `google.rpc.Status` error answer.
-struct ApiError {
-    status: u16,
-    code: String,
-    message: String,
 }
 
 impl GcpClient {
     async fn new(uri_text: &str, cfg: &KmsConfig) -> Result<Self, KmsError> {
         let uri = parse_uri(uri_text)?;
         let ctx = Ctx::new(PROVIDER, uri_text);
-        let http = http::client(cfg, &ctx, &Tls::default())?;
-        let token = access_token(cfg, &ctx, &http).await?;
         let mut base = cfg
             .gcp
             .endpoint
@@ -262,21 +252,16 @@ impl GcpClient {
         if !base.ends_with('/') {
             base.push('/');
         }
-        Ok(Self {
-            http,
-            base,
-            token,
-            uri,
-            ctx,
-        })
+        base.push_str("v1/");
+        let mut api = BearerApi::new(cfg, ctx.clone(), base, None)?;
+        api.set_token(access_token(cfg, &ctx, api.http()).await?);
+        Ok(Self { api, uri, ctx })
     }
 
     /// A client for signing: same token, fresh connection pool.
     fn for_signing(&self, cfg: &KmsConfig) -> Result<Self, KmsError> {
         Ok(Self {
-            http: http::client(cfg, &self.ctx, &Tls::default())?,
-            base: self.base.clone(),
-            token: self.token.clone(),
+            api: self.api.for_signing(cfg)?,
             uri: self.uri.clone(),
             ctx: self.ctx.clone(),
         })
@@ -289,40 +274,7 @@ impl GcpClient {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> Result<Result<serde_json::Value, ApiError>, KmsError> {
-        let mut req = self
-            .http
-            .request(method, format!("{}v1/{path}", self.base))
-            .bearer_auth(self.token.expose())
-            .header("Accept", "application/json");
-        if let Some(b) = body {
-            req = req
-                .header("Content-Type", "application/json")
-                .body(b.to_string());
-        }
-        let resp = http::send(&self.ctx, what, req).await?;
-        if resp.status.is_success() {
-            return resp.json(&self.ctx, what).map(Ok);
-        }
-        #[derive(Deserialize)]
-        struct Envelope {
-            error: Status,
-        }
-        #[derive(Deserialize)]
-        struct Status {
-            #[serde(default)]
-            status: String,
-            #[serde(default)]
-            message: String,
-        }
-        let (code, message) = match serde_json::from_slice::<Envelope>(&resp.body) {
-            Ok(e) => (e.error.status, e.error.message),
-            Err(_) => (String::new(), snippet(&resp.body)),
-        };
-        Ok(Err(ApiError {
-            status: resp.status.as_u16(),
-            code,
-            message,
-        }))
+        self.api.call(what, method, path, body).await
     }
 
     async fn call_ok(
@@ -332,20 +284,11 @@ impl GcpClient {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> Result<serde_json::Value, KmsError> {
-        self.call(what, method, path, body)
-            .await?
-            .map_err(|e| self.api_err(what, &e))
+        self.api.call_ok(what, method, path, body).await
     }
 
-    fn api_err(&self, what: &str, e: &ApiError) -> KmsError {
-        let kind = if e.status == 404 {
-            "not found: ".to_owned()
-        } else if e.status == 401 || e.status == 403 {
-            "permission denied (check the credentials): ".to_owned()
-        } else {
-            format!("the server answered {} {}: ", e.status, e.code)
-        };
-        self.ctx.err(format!("{what}: {kind}{}", e.message))
+    fn api_err(&self, what: &str, e: ApiError) -> KmsError {
+        refused(&self.ctx, what, e)
     }
 }
 
@@ -385,8 +328,7 @@ async fn resolve_version(client: &GcpClient) -> Result<Result<KeyVersion, ApiErr
             )
             .await?;
         return Ok(match got {
-            Ok(value) => Ok(serde_json::from_value(value)
-                .map_err(|e| ctx.err(format!("reading the key version: unexpected JSON: {e}")))?),
+            Ok(value) => Ok(client.api.parse("reading the key version", value)?),
             Err(e) => Err(e),
         });
     }
@@ -420,8 +362,7 @@ async fn resolve_version(client: &GcpClient) -> Result<Result<KeyVersion, ApiErr
             #[serde(default)]
             next_page_token: String,
         }
-        let page: Page = serde_json::from_value(page)
-            .map_err(|e| ctx.err(format!("listing the key versions: unexpected JSON: {e}")))?;
+        let page: Page = client.api.parse("listing the key versions", page)?;
         for v in page.crypto_key_versions {
             if v.state != "ENABLED" {
                 continue;
@@ -485,7 +426,7 @@ async fn version_public_key(
         );
     }
     let public_key = PublicKey::from_pem(pem.as_bytes())
-        .map_err(|e| ctx.err(format!("fetching the public key: {e}")))?;
+        .map_err(|e| ctx.caused("fetching the public key", e))?;
     if !scheme.fits(public_key.key_type()) {
         return Err(ctx.err(format!(
             "the public key is {} but the algorithm is {}",
@@ -509,7 +450,7 @@ pub(crate) async fn open(uri: &str, cfg: &KmsConfig) -> Result<GcpSigner, KmsErr
     let client = GcpClient::new(uri, cfg).await?;
     let version = resolve_version(&client)
         .await?
-        .map_err(|e| client.api_err("looking up the key", &e))?;
+        .map_err(|e| client.api_err("looking up the key", e))?;
     let (scheme, public_key) = version_public_key(&client, &version).await?;
     Ok(GcpSigner {
         client: client.for_signing(cfg)?,
@@ -528,7 +469,7 @@ pub(crate) async fn create(uri: &str, cfg: &KmsConfig) -> Result<CreatedKey, Kms
     if client.uri.version.is_some() {
         let version = resolve_version(&client)
             .await?
-            .map_err(|e| client.api_err("looking up the key", &e))?;
+            .map_err(|e| client.api_err("looking up the key", e))?;
         let (_, public_key) = version_public_key(&client, &version).await?;
         return Ok(CreatedKey {
             public_key,
@@ -571,7 +512,7 @@ pub(crate) async fn create(uri: &str, cfg: &KmsConfig) -> Result<CreatedKey, Kms
                 .await?
             {
                 if e.status != 404 {
-                    return Err(client.api_err("reading the key ring", &e));
+                    return Err(client.api_err("reading the key ring", e));
                 }
                 let made = client
                     .call(
@@ -588,7 +529,7 @@ pub(crate) async fn create(uri: &str, cfg: &KmsConfig) -> Result<CreatedKey, Kms
                 if let Err(e) = made
                     && e.status != 409
                 {
-                    return Err(client.api_err("creating the key ring", &e));
+                    return Err(client.api_err("creating the key ring", e));
                 }
             }
             client
@@ -604,7 +545,7 @@ pub(crate) async fn create(uri: &str, cfg: &KmsConfig) -> Result<CreatedKey, Kms
                 .await?;
             format!("{key_name}/cryptoKeyVersions/1")
         }
-        Err(e) => return Err(client.api_err("reading the key", &e)),
+        Err(e) => return Err(client.api_err("reading the key", e)),
     };
     // Asymmetric versions start PENDING_GENERATION; wait (bounded) until ENABLED.
     let mut delay = Duration::from_millis(100);
@@ -617,8 +558,7 @@ pub(crate) async fn create(uri: &str, cfg: &KmsConfig) -> Result<CreatedKey, Kms
                 None,
             )
             .await?;
-        let version: KeyVersion = serde_json::from_value(got)
-            .map_err(|e| ctx.err(format!("reading the new key version: unexpected JSON: {e}")))?;
+        let version: KeyVersion = client.api.parse("reading the new key version", got)?;
         match version.state.as_str() {
             "ENABLED" => {
                 let (_, public_key) = version_public_key(&client, &version).await?;
@@ -640,16 +580,16 @@ pub(crate) async fn create(uri: &str, cfg: &KmsConfig) -> Result<CreatedKey, Kms
     Err(ctx.err("the new key version did not become ENABLED in time"))
 }
 
-impl RemoteSigner for GcpSigner {
+impl RestKey for GcpSigner {
+    fn ctx(&self) -> &Ctx {
+        &self.client.ctx
+    }
+
     fn public_key(&self) -> &PublicKey {
         &self.public_key
     }
 
-    fn reference(&self) -> String {
-        format!("{PROVIDER} key {}", self.client.ctx.key)
-    }
-
-    fn sign_digest<'a>(
+    fn sign<'a>(
         &'a self,
         scheme: SignatureScheme,
         digest: &'a Digest,
@@ -686,13 +626,14 @@ impl RemoteSigner for GcpSigner {
                     "signing: the server did not confirm the digest's checksum (verifiedDigestCrc32c)",
                 ));
             }
-            let sig = STANDARD
-                .decode(
-                    got.get("signature")
-                        .and_then(|s| s.as_str())
-                        .ok_or_else(|| ctx.err("signing: the answer has no signature"))?,
-                )
-                .map_err(|e| ctx.err(format!("signing: the signature is not base64: {e}")))?;
+            let sig = base64_field(
+                ctx,
+                "signing: the signature",
+                &STANDARD,
+                got.get("signature")
+                    .and_then(|s| s.as_str())
+                    .ok_or_else(|| ctx.err("signing: the answer has no signature"))?,
+            )?;
             let crc = got
                 .get("signatureCrc32c")
                 .and_then(|c| c.as_str())

@@ -37,6 +37,20 @@ impl Ctx {
             message: message.into(),
         }
     }
+
+    /// An error about this provider and key, with its cause.
+    pub(crate) fn caused(
+        &self,
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> KmsError {
+        KmsError::ProviderCall {
+            provider: self.provider.to_owned(),
+            key: self.key.clone(),
+            message: message.into(),
+            source: source.into(),
+        }
+    }
 }
 
 /// TLS material beyond the platform's roots.
@@ -60,15 +74,15 @@ impl Tls {
 
 /// Reads a small local file (a CA bundle, a credentials file).
 pub(crate) fn read_small(ctx: &Ctx, path: &Path, what: &str) -> Result<Vec<u8>, KmsError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| ctx.err(format!("reading {what} {}: {e}", path.display())))?;
+    let failed = |e| ctx.caused(format!("reading {what} {}", path.display()), e);
+    let meta = std::fs::metadata(path).map_err(failed)?;
     if meta.len() > BODY_LIMIT as u64 {
         return Err(ctx.err(format!(
             "reading {what} {}: larger than {BODY_LIMIT} bytes",
             path.display()
         )));
     }
-    std::fs::read(path).map_err(|e| ctx.err(format!("reading {what} {}: {e}", path.display())))
+    std::fs::read(path).map_err(failed)
 }
 
 /// Builds a client: rustls with the platform's roots, the configured extra CA file, and `tls`.
@@ -86,20 +100,20 @@ pub(crate) fn client(cfg: &KmsConfig, ctx: &Ctx, tls: &Tls) -> Result<Client, Km
     }
     for (pem, what) in extra.iter().chain(tls.ca_pems.iter()) {
         let certs = Certificate::from_pem_bundle(pem)
-            .map_err(|e| ctx.err(format!("reading CA certificates from {what}: {e}")))?;
+            .map_err(|e| ctx.caused(format!("reading CA certificates from {what}"), e))?;
         if certs.is_empty() {
             return Err(ctx.err(format!("{what} holds no PEM certificate")));
         }
         builder = builder.tls_certs_merge(certs);
     }
     if let Some(pem) = &tls.identity_pem {
-        let identity = Identity::from_pem(pem)
-            .map_err(|e| ctx.err(format!("loading the client certificate: {e}")))?;
+        let identity =
+            Identity::from_pem(pem).map_err(|e| ctx.caused("loading the client certificate", e))?;
         builder = builder.identity(identity);
     }
     builder
         .build()
-        .map_err(|e| ctx.err(format!("building the HTTP client: {}", chain(&e))))
+        .map_err(|e| ctx.caused("building the HTTP client", e))
 }
 
 /// A response: status and (capped) body.
@@ -112,20 +126,20 @@ impl Response {
     /// The body as JSON.
     pub(crate) fn json<T: DeserializeOwned>(&self, ctx: &Ctx, what: &str) -> Result<T, KmsError> {
         serde_json::from_slice(&self.body).map_err(|e| {
-            ctx.err(format!(
-                "{what}: the server's answer is not the expected JSON ({e}): {}",
-                snippet(&self.body)
-            ))
+            ctx.caused(
+                format!(
+                    "{what}: the server's answer is not the expected JSON ({})",
+                    snippet(&self.body)
+                ),
+                e,
+            )
         })
     }
 }
 
 /// Sends a request and reads the body, at most [`BODY_LIMIT`] bytes.
 pub(crate) async fn send(ctx: &Ctx, what: &str, req: RequestBuilder) -> Result<Response, KmsError> {
-    let mut resp = req
-        .send()
-        .await
-        .map_err(|e| ctx.err(format!("{what}: {}", chain(&e))))?;
+    let mut resp = req.send().await.map_err(|e| ctx.caused(what, e))?;
     let status = resp.status();
     if resp.content_length().is_some_and(|n| n > BODY_LIMIT as u64) {
         return Err(ctx.err(format!(
@@ -136,7 +150,7 @@ pub(crate) async fn send(ctx: &Ctx, what: &str, req: RequestBuilder) -> Result<R
     while let Some(chunk) = resp
         .chunk()
         .await
-        .map_err(|e| ctx.err(format!("{what}: reading the answer: {}", chain(&e))))?
+        .map_err(|e| ctx.caused(format!("{what}: reading the answer"), e))?
     {
         if body.len() + chunk.len() > BODY_LIMIT {
             return Err(ctx.err(format!(
@@ -149,7 +163,7 @@ pub(crate) async fn send(ctx: &Ctx, what: &str, req: RequestBuilder) -> Result<R
 }
 
 /// An error and its sources on one line (reqwest hides the interesting part in the sources).
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut cur = e.source();
     while let Some(s) = cur {
@@ -193,11 +207,8 @@ pub(crate) async fn oauth_token(
     )
     .await?;
     if !resp.status.is_success() {
-        return Err(ctx.err(format!(
-            "{what} from {url}: the server answered {}: {}",
-            resp.status,
-            snippet(&resp.body)
-        )));
+        let e = crate::ApiError::from_response(&resp);
+        return Err(ctx.caused(format!("{what} from {url}"), e));
     }
     let token: TokenResponse = resp.json(ctx, what)?;
     Ok(crate::config::Secret::new(token.access_token))

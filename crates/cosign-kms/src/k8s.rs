@@ -19,7 +19,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::KmsError;
 use crate::config::{KmsConfig, Secret};
-use crate::http::{self, Ctx, Tls, snippet};
+use crate::http::{self, Ctx, Tls};
 
 const PROVIDER: &str = "Kubernetes";
 
@@ -211,7 +211,7 @@ fn load_client(cfg: &KmsConfig, ctx: &Ctx) -> Result<KubeClient, KmsError> {
         let text = String::from_utf8(text)
             .map_err(|_| ctx.err(format!("kubeconfig {} is not UTF-8", file.display())))?;
         let docs = YamlLoader::load_from_str(&text)
-            .map_err(|e| ctx.err(format!("kubeconfig {} is not YAML: {e}", file.display())))?;
+            .map_err(|e| ctx.caused(format!("kubeconfig {} is not YAML", file.display()), e))?;
         let Some(doc) = docs.first() else { continue };
         let parsed: KubeconfigFile = serde_json::from_value(yaml_to_json(doc, 0))
             .map_err(|e| ctx.err(format!("kubeconfig {}: {e}", file.display())))?;
@@ -255,7 +255,7 @@ fn load_client(cfg: &KmsConfig, ctx: &Ctx) -> Result<KubeClient, KmsError> {
     if let Some(data) = cluster.ca_data.as_deref().filter(|d| !d.is_empty()) {
         let pem = STANDARD
             .decode(data.trim())
-            .map_err(|e| ctx.err(format!("certificate-authority-data is not base64: {e}")))?;
+            .map_err(|e| ctx.caused("certificate-authority-data is not base64", e))?;
         tls.ca_pems
             .push((pem, "certificate-authority-data".to_owned()));
     } else if let Some(file) = cluster.ca_file.as_deref().filter(|f| !f.is_empty()) {
@@ -282,7 +282,7 @@ fn load_client(cfg: &KmsConfig, ctx: &Ctx) -> Result<KubeClient, KmsError> {
     let decode = |what: &str, d: &str| {
         STANDARD
             .decode(d.trim())
-            .map_err(|e| ctx.err(format!("{what} is not base64: {e}")))
+            .map_err(|e| ctx.caused(format!("{what} is not base64"), e))
     };
     let cert = match (&user.cert_data, &user.cert_file) {
         (Some(d), _) if !d.is_empty() => Some(decode("client-certificate-data", d)?),
@@ -351,21 +351,11 @@ impl KubeClient {
     }
 
     fn failure(&self, what: &str, resp: &http::Response) -> KmsError {
-        #[derive(Deserialize)]
-        struct Status {
-            #[serde(default)]
-            message: String,
-            #[serde(default)]
-            reason: String,
-        }
-        let detail = match serde_json::from_slice::<Status>(&resp.body) {
-            Ok(s) if !s.message.is_empty() => format!("{} ({})", s.message, s.reason),
-            _ => snippet(&resp.body),
-        };
-        self.ctx.err(format!(
-            "{what}: the API server answered {}: {detail}",
-            resp.status
-        ))
+        let e = crate::ApiError::from_response(resp);
+        self.ctx.caused(
+            format!("{what}: the API server answered {}", resp.status),
+            e,
+        )
     }
 }
 
@@ -428,7 +418,7 @@ pub async fn read_secret(
             let text = v.as_str().unwrap_or("");
             let bytes = STANDARD
                 .decode(text)
-                .map_err(|e| ctx.err(format!("data key {k} is not base64: {e}")))?;
+                .map_err(|e| ctx.caused(format!("data key {k} is not base64"), e))?;
             data.insert(k.clone(), zeroize::Zeroizing::new(bytes));
         }
     }

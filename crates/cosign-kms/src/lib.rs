@@ -20,6 +20,7 @@ pub mod k8s;
 mod pkcs11;
 mod pkcs11_uri;
 mod providers;
+mod rest;
 mod signer;
 mod vault;
 
@@ -30,7 +31,7 @@ pub use pkcs11::{
 };
 pub use pkcs11_uri::{PKCS11_SCHEME, Pkcs11Pin, Pkcs11Uri, Pkcs11UriError};
 pub use providers::{CreatedKey, check_uri, create_key, open_signer, public_key};
-pub use signer::{BoxFuture, KmsError, RemoteSigner};
+pub use signer::{ApiError, BoxFuture, KmsError, RemoteSigner};
 
 use std::fmt;
 use std::path::PathBuf;

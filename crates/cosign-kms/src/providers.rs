@@ -3,6 +3,7 @@
 use cosign_crypto::PublicKey;
 
 use crate::config::KmsConfig;
+use crate::rest::Remote;
 use crate::{KmsError, KmsProvider, RemoteSigner, aws, azure, gcp, vault};
 
 /// A key made (or found) by `generate-key-pair --kms`.
@@ -34,10 +35,10 @@ pub async fn open_signer(
     cfg: &KmsConfig,
 ) -> Result<Box<dyn RemoteSigner>, KmsError> {
     Ok(match provider {
-        KmsProvider::Aws => Box::new(aws::open(uri, cfg).await?),
-        KmsProvider::Vault => Box::new(vault::open(uri, cfg).await?),
-        KmsProvider::Gcp => Box::new(gcp::open(uri, cfg).await?),
-        KmsProvider::Azure => Box::new(azure::open(uri, cfg).await?),
+        KmsProvider::Aws => Box::new(Remote(aws::open(uri, cfg).await?)),
+        KmsProvider::Vault => Box::new(Remote(vault::open(uri, cfg).await?)),
+        KmsProvider::Gcp => Box::new(Remote(gcp::open(uri, cfg).await?)),
+        KmsProvider::Azure => Box::new(Remote(azure::open(uri, cfg).await?)),
     })
 }
 

@@ -24,12 +24,77 @@ pub enum KmsError {
         /// What went wrong.
         message: String,
     },
+    /// The provider refused or failed the request, and the cause is known: an [`ApiError`]
+    /// answer, or the transport's, the file system's or a decoder's error. The message names
+    /// what was being done; the cause is [`std::error::Error::source`] (and, flattened, the end
+    /// of the message, so printing only this error loses nothing).
+    #[error("{provider} ({key}): {message}: {}", crate::http::chain(&**source))]
+    ProviderCall {
+        /// Provider name (`AWS KMS` ...).
+        provider: String,
+        /// The key reference.
+        key: String,
+        /// What was being done, and what went wrong as far as this crate can tell.
+        message: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
     /// The scheme cannot be used with this key or provider.
     #[error("{0}")]
     Unsupported(String),
     /// A PKCS#11 token failed.
     #[error(transparent)]
     Pkcs11(#[from] crate::Pkcs11Error),
+}
+
+impl KmsError {
+    /// A [`KmsError::Provider`] failure (no underlying cause).
+    pub fn provider(
+        provider: impl Into<String>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Provider {
+            provider: provider.into(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The provider's API answer, when the provider refused the request with one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Self::ProviderCall { source, .. } => source.downcast_ref::<ApiError>(),
+            _ => None,
+        }
+    }
+}
+
+/// An error answer of a provider's API: the HTTP status and the provider's own error code and
+/// message (AWS `__type`, Google `status`, Azure `code`, Vault `errors`), as far as the answer
+/// had them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.text())]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: u16,
+    /// The provider's error code (`NotFoundException`, `NOT_FOUND`, `KeyNotFound` ...); empty
+    /// when the answer had none.
+    pub code: String,
+    /// The provider's message, or the start of the answer when it was not the provider's
+    /// error format.
+    pub message: String,
+}
+
+impl ApiError {
+    fn text(&self) -> String {
+        match (self.code.is_empty(), self.message.is_empty()) {
+            (true, _) => format!("HTTP {}: {}", self.status, self.message),
+            (false, true) => format!("HTTP {}: {}", self.status, self.code),
+            (false, false) => format!("HTTP {}: {}: {}", self.status, self.code, self.message),
+        }
+    }
 }
 
 /// A signing key held by a provider. Only digests leave this process.

@@ -15,8 +15,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::config::{KmsConfig, Secret};
-use crate::http::{self, Ctx, Tls, snippet};
-use crate::{BoxFuture, CreatedKey, KmsError, RemoteSigner};
+use crate::http::{self, Ctx, Tls};
+use crate::rest::{RestKey, base64_field, refused};
+use crate::{ApiError, BoxFuture, CreatedKey, KmsError};
 
 const PROVIDER: &str = "HashiCorp Vault transit";
 const PROVIDER_BAO: &str = "OpenBao transit";
@@ -160,28 +161,15 @@ impl VaultClient {
     }
 
     fn failure(&self, what: &str, resp: &http::Response) -> KmsError {
-        #[derive(Deserialize)]
-        struct Errors {
-            #[serde(default)]
-            errors: Vec<String>,
-        }
-        let detail = serde_json::from_slice::<Errors>(&resp.body)
-            .ok()
-            .filter(|e| !e.errors.is_empty())
-            .map(|e| e.errors.join("; "))
-            .unwrap_or_else(|| snippet(&resp.body));
-        match resp.status.as_u16() {
-            404 => self.ctx.err(format!(
-                "{what}: key {:?} not found under /v1/{}/ ({detail})",
+        let e = ApiError::from_response(resp);
+        if e.status == 404 {
+            let what = format!(
+                "{what}: key {:?} not found under /v1/{}/",
                 self.key, self.path
-            )),
-            403 => self.ctx.err(format!(
-                "{what}: permission denied (check the token): {detail}"
-            )),
-            s => self
-                .ctx
-                .err(format!("{what}: the server answered {s}: {detail}")),
+            );
+            return self.ctx.caused(what, e);
         }
+        refused(&self.ctx, what, e)
     }
 
     async fn key_info(&self) -> Result<KeyInfo, KmsError> {
@@ -244,7 +232,7 @@ fn public_key_of(client: &VaultClient, info: &KeyInfo) -> Result<(u64, PublicKey
         .filter(|p| !p.is_empty())
         .ok_or_else(|| ctx.err(format!("version {version} of the key has no public key")))?;
     let public_key = PublicKey::from_pem(pem.as_bytes())
-        .map_err(|e| ctx.err(format!("the public key of version {version}: {e}")))?;
+        .map_err(|e| ctx.caused(format!("the public key of version {version}"), e))?;
     if public_key.key_type() != key_type {
         return Err(ctx.err(format!(
             "the public key is {} but the key type is {}",
@@ -293,16 +281,16 @@ pub(crate) async fn create(uri: &str, cfg: &KmsConfig) -> Result<CreatedKey, Kms
     })
 }
 
-impl RemoteSigner for VaultSigner {
+impl RestKey for VaultSigner {
+    fn ctx(&self) -> &Ctx {
+        &self.client.ctx
+    }
+
     fn public_key(&self) -> &PublicKey {
         &self.public_key
     }
 
-    fn reference(&self) -> String {
-        format!("{} key {}", self.client.ctx.provider, self.client.ctx.key)
-    }
-
-    fn sign_digest<'a>(
+    fn sign<'a>(
         &'a self,
         scheme: SignatureScheme,
         digest: &'a Digest,
@@ -355,9 +343,7 @@ impl RemoteSigner for VaultSigner {
                     signed.chars().take(16).collect::<String>()
                 ))
             })?;
-            STANDARD
-                .decode(b64)
-                .map_err(|e| ctx.err(format!("signing: the signature is not base64: {e}")))
+            base64_field(ctx, "signing: the signature", &STANDARD, b64)
         })
     }
 }

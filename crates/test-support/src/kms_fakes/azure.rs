@@ -51,6 +51,7 @@ struct State {
     token: String,
     keys: BTreeMap<String, Vec<(String, KeyVersion)>>,
     lying: bool,
+    canned: Vec<super::Canned>,
 }
 
 /// A fake Key Vault; see the module documentation.
@@ -86,6 +87,7 @@ impl FakeAzureKeyVault {
             token: format!("eyJ0eXAiOiJKV1Qi.fake.{}", random_hex()),
             keys: BTreeMap::new(),
             lying: false,
+            canned: Vec::new(),
         }));
         let violations = Arc::new(Mutex::new(Vec::new()));
         let (st, vi) = (Arc::clone(&state), Arc::clone(&violations));
@@ -172,6 +174,17 @@ impl FakeAzureKeyVault {
         self.state.lock().expect("state").lying = lying;
     }
 
+    /// Answers the next request whose path contains `path_part` with `status` and `body`
+    /// (JSON content type) instead of serving it: a server error, a malformed answer, a
+    /// garbage signature or public key. Several canned answers are used in order.
+    pub fn answer_next(&self, path_part: &str, status: u16, body: &str) {
+        self.state
+            .lock()
+            .expect("state")
+            .canned
+            .push(super::Canned::new(path_part, status, body));
+    }
+
     /// Requests served so far.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.server.log.lock().expect("log").clone()
@@ -228,6 +241,9 @@ fn handle(state: &Mutex<State>, violations: &Mutex<Vec<String>>, req: Captured) 
         error(status, code, &violation(violations, FAKE, what))
     };
     let mut st = state.lock().expect("state");
+    if let Some(reply) = super::take_canned(&mut st.canned, &req.path) {
+        return reply;
+    }
     let segments: Vec<String> = req
         .path
         .trim_start_matches('/')

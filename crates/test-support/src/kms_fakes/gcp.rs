@@ -50,6 +50,7 @@ struct State {
     key_rings: Vec<String>,
     keys: BTreeMap<String, CryptoKey>,
     lying: bool,
+    canned: Vec<super::Canned>,
 }
 
 /// A fake Cloud KMS; see the module documentation.
@@ -93,6 +94,7 @@ impl FakeGcpKms {
             key_rings: Vec::new(),
             keys: BTreeMap::new(),
             lying: false,
+            canned: Vec::new(),
         }));
         let violations = Arc::new(Mutex::new(Vec::new()));
         let (st, vi) = (Arc::clone(&state), Arc::clone(&violations));
@@ -215,6 +217,17 @@ impl FakeGcpKms {
         self.state.lock().expect("state").lying = lying;
     }
 
+    /// Answers the next request whose path contains `path_part` with `status` and `body`
+    /// (JSON content type) instead of serving it: a server error, a malformed answer, a
+    /// garbage signature or public key. Several canned answers are used in order.
+    pub fn answer_next(&self, path_part: &str, status: u16, body: &str) {
+        self.state
+            .lock()
+            .expect("state")
+            .canned
+            .push(super::Canned::new(path_part, status, body));
+    }
+
     /// Requests served so far.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.server.log.lock().expect("log").clone()
@@ -261,6 +274,9 @@ fn handle(state: &Mutex<State>, violations: &Mutex<Vec<String>>, req: Captured) 
         error(status, code, &violation(violations, FAKE, what))
     };
     let mut st = state.lock().expect("state");
+    if let Some(reply) = super::take_canned(&mut st.canned, &req.path) {
+        return reply;
+    }
     if req.path == "/token" {
         return token(&mut st, &req, &bad);
     }

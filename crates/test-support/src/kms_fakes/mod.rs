@@ -97,6 +97,37 @@ pub(crate) fn rsa_n_e(spki: &[u8]) -> (Vec<u8>, Vec<u8>) {
     (strip(n), strip(e))
 }
 
+/// A canned answer for the next request whose path contains `path_part`.
+pub(crate) struct Canned {
+    path_part: String,
+    status: u16,
+    body: String,
+}
+
+impl Canned {
+    pub(crate) fn new(path_part: &str, status: u16, body: &str) -> Self {
+        Self {
+            path_part: path_part.to_owned(),
+            status,
+            body: body.to_owned(),
+        }
+    }
+}
+
+/// The first canned answer for `path`, removed from the list.
+pub(crate) fn take_canned(
+    canned: &mut Vec<Canned>,
+    path: &str,
+) -> Option<crate::tls_server::Reply> {
+    let i = canned.iter().position(|c| path.contains(&c.path_part))?;
+    let c = canned.remove(i);
+    Some(crate::tls_server::Reply {
+        status: c.status,
+        content_type: "application/json; charset=utf-8",
+        body: c.body.into_bytes(),
+    })
+}
+
 /// Records a rule broken by a client and returns its message.
 pub(crate) fn violation(list: &std::sync::Mutex<Vec<String>>, fake: &str, what: String) -> String {
     let msg = format!("{fake}: {what}");

@@ -8,7 +8,7 @@ use sha2::Digest as _;
 use super::embedded::Instance;
 use crate::TrustError;
 
-/// When [`TufClient::update`] goes to the network.
+/// When [`TufClient::update`](super::TufClient::update) goes to the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freshness {
     /// Every update runs the full TUF workflow against the mirror (the specification's way,
@@ -71,7 +71,7 @@ pub struct InitialRoot {
     pub replace_cached: bool,
 }
 
-/// How to build a [`TufClient`].
+/// How to build a [`TufClient`](super::TufClient).
 #[derive(Debug, Clone)]
 pub struct TufOptions {
     /// The repository base URL (`https://`, `http://` or `file://`), as given: its text also

@@ -4,14 +4,7 @@ use cosign_trust::TrustError;
 use cosign_trust::tuf::{Instance, TufClient, TufOptions, verify_self_signed_root};
 use serde_json::{Value, json};
 
-use super::repo::NoNetwork;
-
-fn shared(path: &str) -> Vec<u8> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance")
-        .join(path);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
+use super::repo::{NoNetwork, sha256_hex};
 
 #[test]
 fn embedded_public_good_and_staging_roots_verify_against_themselves() {
@@ -26,16 +19,34 @@ fn embedded_public_good_and_staging_roots_verify_against_themselves() {
     );
 }
 
+/// SHA-256 of the copies in `shared/conformance/{public-good,staging}/` (sigstore-python 4.5.1).
+const ORIGIN: [(Instance, &str, &str); 2] = [
+    (
+        Instance::PublicGood,
+        "73747011d0857ada15479a16c4cae0f3ed03aac698b523b97e1de314ac9d9ca8",
+        "6494e21ea73fa7ee769f85f57d5a3e6a08725eae1e38c755fc3517c9e6bc0b66",
+    ),
+    (
+        Instance::Staging,
+        "353d172f05f9e73b4a647b1a464f16726d929cbfd030cc42bffb86cd742fb61f",
+        "81f5af777952d2c3955062ad56924c05ca916b5d49f3a0bce945faa475a8b1cc",
+    ),
+];
+
 #[test]
-fn embedded_files_are_the_shared_copies() {
-    for (instance, dir) in [
-        (Instance::PublicGood, "public-good"),
-        (Instance::Staging, "staging"),
-    ] {
-        assert_eq!(instance.root_json(), shared(&format!("{dir}/root.json")));
+fn embedded_files_are_the_published_copies() {
+    for (instance, root, trusted_root) in ORIGIN {
         assert_eq!(
-            instance.trusted_root_json(),
-            shared(&format!("{dir}/trusted_root.json"))
+            sha256_hex(instance.root_json()),
+            root,
+            "{}",
+            instance.name()
+        );
+        assert_eq!(
+            sha256_hex(instance.trusted_root_json()),
+            trusted_root,
+            "{}",
+            instance.name()
         );
         assert_eq!(Instance::for_mirror(instance.mirror()), Some(instance));
         assert_eq!(
@@ -44,6 +55,15 @@ fn embedded_files_are_the_shared_copies() {
         );
     }
     assert_eq!(Instance::for_mirror("https://example.test"), None);
+    // The public-good trusted_root.json is also the one the real repository served.
+    assert_eq!(
+        Instance::PublicGood.trusted_root_json(),
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/tuf/data/public-good/targets/trusted_root.json")
+        )
+        .unwrap()
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! print cosign's checks block (stderr) and the verified payloads (stdout).
 
 use anyhow::{Result, bail};
-use cosign::image::source::ImageSource;
+use cosign::image::store::Store;
 use cosign::image::verify::{ImageVerification, VerifyOptions, verify_image_from};
 use futures_util::stream::{self, StreamExt};
 
@@ -31,9 +31,9 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
     let results: Vec<Result<ImageVerification, cosign::Error>> = ctx.block_on(async {
         Ok(stream::iter(images.iter().enumerate())
             .map(|(i, image)| {
-                let src = match layouts.get(i) {
-                    Some(l) => ImageSource::Layout(l),
-                    None => ImageSource::Registry(&reg),
+                let src: &dyn Store = match layouts.get(i) {
+                    Some(l) => l,
+                    None => &reg,
                 };
                 let opts = &opts;
                 async move { verify_image_from(&src, image, opts).await }

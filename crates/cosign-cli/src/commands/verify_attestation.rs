@@ -7,7 +7,7 @@ use cosign::attestation::VerifiedAttestation;
 use cosign::image::attest::{
     ImageAttestations, VerifyAttestationOptions, verify_image_attestations,
 };
-use cosign::image::source::ImageSource;
+use cosign::image::store::Store;
 use cosign::policy::Policies;
 use cosign_types::predicate::PredicateType;
 use futures_util::stream::{self, StreamExt};
@@ -38,9 +38,9 @@ pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
     let results: Vec<Result<ImageAttestations, cosign::Error>> = ctx.block_on(async {
         Ok(stream::iter(images.iter().enumerate())
             .map(|(i, image)| {
-                let src = match layouts.get(i) {
-                    Some(l) => ImageSource::Layout(l),
-                    None => ImageSource::Registry(&reg),
+                let src: &dyn Store = match layouts.get(i) {
+                    Some(l) => l,
+                    None => &reg,
                 };
                 let opts = &opts;
                 async move { verify_image_attestations(src, image, opts).await }

@@ -27,11 +27,11 @@ use cosign_types::{Digest, RekorBundle};
 use futures_util::stream::{self, StreamExt};
 
 use super::sign::push_bundle_referrer;
-use super::source::ImageSource;
 use super::storage::{
     AppendOutcome, AttachmentKind, MAX_UPDATE_ATTEMPTS, NewLayer, Storage, append_layer, gave_up,
     layer_survived, put_attachment_image, read_attachment_image, reg_err,
 };
+use super::store::Store;
 use super::{Reporter, Resolved, resolve, tag_reference_warning};
 use crate::attestation::{
     AttestationPolicy, Candidate, Checked, RekorEntryType, SignedAttestation, VerifiedAttestation,
@@ -354,7 +354,7 @@ fn legacy_candidates(
 /// [`Error::NoMatchingAttestations`] (nothing verified), or "none of the attestations matched
 /// the predicate type" when attestations verified but none has the requested type.
 pub async fn verify_image_attestations(
-    source: ImageSource<'_>,
+    source: &dyn Store,
     image: &ImageRef,
     opts: &VerifyAttestationOptions,
 ) -> Result<ImageAttestations, Error> {

@@ -9,7 +9,7 @@
 //! fallback index in one update. Blobs are mounted within a registry and transferred in
 //! parallel otherwise.
 
-use cosign_oci::{ImageRef, Manifest, Reference, Registry};
+use cosign_oci::{ImageRef, Manifest, Reference};
 use cosign_types::Digest;
 use cosign_types::annotations::BUNDLE_PREDICATE_TYPE_ANNOTATION;
 use cosign_types::media_types::{
@@ -22,6 +22,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use super::Reporter;
 use super::sign::SIGN_PREDICATE_TYPE;
 use super::storage::{AttachmentKind, Storage, list_referrers};
+use super::store::Store;
 use super::transfer::{Batch, CONCURRENCY, Endpoint, ProgressSink, fetch_manifest, run_batch};
 use crate::Error;
 
@@ -85,7 +86,7 @@ fn exists_error(what: &str) -> Error {
 
 /// Copies `src` to `dst`. Reports `Copying <src> to <dst>...` for each manifest it writes.
 pub async fn copy(
-    reg: &Registry,
+    reg: &dyn Store,
     src: &ImageRef,
     dst: &ImageRef,
     storage: &Storage,
@@ -95,7 +96,7 @@ pub async fn copy(
 ) -> Result<CopySummary, Error> {
     let src_repo = src.repository();
     let dst_repo = dst.repository();
-    let src_ep = Endpoint::Registry(reg, src_repo);
+    let src_ep = Endpoint::new(reg, src_repo);
     // One GET by tag or digest: the manifest and its digest (checked against the bytes).
     let mut root = src_ep
         .get_manifest(&src.reference())
@@ -151,7 +152,7 @@ pub async fn copy(
     // may write; without -f nothing is written when one exists), and whether the destination
     // has the referrers API.
     let att_repo = storage.target_repo(src_repo);
-    let att_src = Endpoint::Registry(reg, &att_repo);
+    let att_src = Endpoint::new(reg, &att_repo);
     let mut subjects = vec![root.digest.clone()];
     subjects.extend(children.iter().map(|c| c.digest.clone()));
     let plan = stream::iter(subjects.iter().cloned())
@@ -201,7 +202,7 @@ pub async fn copy(
             let head = reg
                 .head_manifest(dst_repo, &r)
                 .await
-                .map_err(|e| Error::registry(format!("checking {name}"), e))?;
+                .map_err(|e| e.into_error(format!("checking {name}")))?;
             Ok::<_, Error>(head.map(|_| (r, name)))
         })
         .buffered(CONCURRENCY)
@@ -212,7 +213,7 @@ pub async fn copy(
         reg.referrers(dst_repo, &root.digest, None)
             .await
             .map(|index| index.is_some())
-            .map_err(|e| Error::registry(format!("probing the referrers API of {dst_repo}"), e))
+            .map_err(|e| e.into_error(format!("probing the referrers API of {dst_repo}")))
     };
     let (plans, existing, referrers_api) =
         futures_util::future::try_join3(plan, existing, probe).await?;

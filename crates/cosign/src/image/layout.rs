@@ -17,23 +17,20 @@
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use cosign_oci::{ImageRef, Manifest, Reference, Registry};
+use cosign_oci::{ImageRef, Manifest, PutManifest, Reference, Repository};
 use cosign_types::annotations::{
     KIND_ANNOTATION, KIND_ATTESTATIONS, KIND_IMAGE, KIND_IMAGE_INDEX, KIND_SIGNATURES,
 };
-use cosign_types::bundle::{Bundle, bundle_version};
-use cosign_types::media_types::{OCI_INDEX_MEDIA_TYPE, SIGSTORE_BUNDLE_MEDIA_TYPE_PREFIX};
+use cosign_types::media_types::OCI_INDEX_MEDIA_TYPE;
 use cosign_types::oci::{
     Descriptor, ImageIndex, ImageManifest, MAX_MANIFEST_BYTES, declared_media_type,
     is_index_media_type,
 };
 use cosign_types::{Digest, HashAlgorithm};
 
-use super::storage::{
-    AttachmentKind, LegacyEntry, MAX_SIGNATURES, ReferrerBundle, Storage, list_referrers,
-};
+use super::storage::{AttachmentKind, Storage, list_referrers};
+use super::store::{Store, StoreError, StoreFuture};
 use super::transfer::{
     Batch, CONCURRENCY, Endpoint, ProgressSink, copy_manifest, fetch_manifest, run_batch,
 };
@@ -318,96 +315,25 @@ impl Layout {
         Ok(out)
     }
 
-    /// The legacy attachment layers of `subject` (as [`super::storage::legacy_entries`] reads
-    /// them from a registry), capped the same way.
-    pub fn legacy_entries(
-        &self,
-        storage: &Storage,
-        subject: &Digest,
-        kind: AttachmentKind,
-    ) -> Result<Option<Vec<LegacyEntry>>, Error> {
-        let Some(entry) = self.attachment_entry(subject, kind) else {
+    /// The manifest a tag names: a legacy attachment tag (`[prefix]sha256-<hex>.sig|.att|.sbom`)
+    /// names the saved attachment image of that kind ([`Layout::attachment_entry`]), any
+    /// other tag the entry of that `org.opencontainers.image.ref.name`. An entry whose blob is
+    /// missing is an error.
+    pub fn manifest_by_tag(&self, tag: &str) -> Result<Option<Manifest>, Error> {
+        let Some((subject, kind)) = attachment_tag(tag) else {
+            return self.manifest_by_ref_name(tag);
+        };
+        let Some(entry) = self.attachment_entry(&subject, kind) else {
             return Ok(None);
         };
-        let Some(m) = self.manifest(&entry.digest)? else {
-            return Err(Error::Verification(format!(
+        match self.manifest(&entry.digest)? {
+            Some(m) => Ok(Some(m)),
+            None => Err(Error::Verification(format!(
                 "{}: index.json names {} but its blob is missing",
                 self.dir.display(),
                 entry.digest
-            )));
-        };
-        let manifest = ImageManifest::from_json(&m.bytes)
-            .map_err(|e| Error::format(format!("parsing {}", entry.digest), e))?;
-        if manifest.layers.len() > MAX_SIGNATURES {
-            return Err(Error::Verification(format!(
-                "{} has {} layers: more than the {MAX_SIGNATURES} signatures cosign accepts",
-                entry.digest,
-                manifest.layers.len()
-            )));
+            ))),
         }
-        let cap = storage.max_attachment_limit();
-        let mut out = Vec::new();
-        for l in manifest.layers {
-            if l.size > cap {
-                return Err(Error::Verification(format!(
-                    "layer {} is {} bytes, over the attachment size limit of {cap} bytes (COSIGN_MAX_ATTACHMENT_SIZE)",
-                    l.digest, l.size
-                )));
-            }
-            let payload = self.read_blob(&l.digest, l.size.max(1))?;
-            out.push(LegacyEntry {
-                descriptor: l,
-                payload: Arc::new(payload),
-            });
-        }
-        Ok(Some(out))
-    }
-
-    /// The Sigstore bundles (v0.3+) attached to `subject` as referrers.
-    pub fn referrer_bundles(
-        &self,
-        storage: &Storage,
-        subject: &Digest,
-    ) -> Result<Vec<ReferrerBundle>, Error> {
-        let cap = storage.max_attachment_limit();
-        let mut out = Vec::new();
-        for (d, m) in self.referrers(subject)? {
-            let [layer] = m.layers.as_slice() else {
-                continue;
-            };
-            if !layer
-                .media_type
-                .starts_with(SIGSTORE_BUNDLE_MEDIA_TYPE_PREFIX)
-            {
-                continue;
-            }
-            if layer.size > cap {
-                return Err(Error::Verification(format!(
-                    "bundle {} is {} bytes, over the attachment size limit of {cap} bytes",
-                    layer.digest, layer.size
-                )));
-            }
-            let raw = self.read_blob(&layer.digest, layer.size.max(1))?;
-            let Ok(bundle) = Bundle::from_json(&raw) else {
-                continue;
-            };
-            if bundle_version(&bundle.media_type).is_none_or(|v| v < (0, 3)) {
-                continue;
-            }
-            out.push(ReferrerBundle {
-                manifest_digest: d.digest,
-                bundle,
-                raw,
-            });
-        }
-        if out.len() > MAX_SIGNATURES {
-            return Err(Error::Verification(format!(
-                "{} has {} bundle referrers: more than the {MAX_SIGNATURES} cosign accepts",
-                subject,
-                out.len()
-            )));
-        }
-        Ok(out)
     }
 
     /// The saved image as a resolved reference (for verifying from the layout). The name is
@@ -442,6 +368,176 @@ impl Layout {
     }
 }
 
+/// The subject and kind of a legacy attachment tag `[prefix]sha256-<hex>.<suffix>` (the prefix
+/// is ignored: a layout keeps one attachment image of each kind per subject).
+fn attachment_tag(tag: &str) -> Option<(Digest, AttachmentKind)> {
+    const FORM_LEN: usize = "sha256-".len() + 64;
+    [
+        AttachmentKind::Signature,
+        AttachmentKind::Attestation,
+        AttachmentKind::Sbom,
+    ]
+    .into_iter()
+    .find_map(|kind| {
+        let stem = tag.strip_suffix(kind.suffix())?.strip_suffix('.')?;
+        let form = stem.get(stem.len().checked_sub(FORM_LEN)?..)?;
+        let hex = form.strip_prefix("sha256-")?;
+        let digest = Digest::from_hex(HashAlgorithm::Sha256, hex).ok()?;
+        Some((digest, kind))
+    })
+}
+
+/// A layout as a [`Store`]: one image and its attachments, addressed by digest (manifests and
+/// blobs) or tag ([`Layout::manifest_by_tag`]); the repository is ignored. Referrers are the
+/// manifests in `blobs/` whose `subject` is the image (as if the layout had the referrers API).
+/// Manifests are stored as blobs; `index.json` entries are the caller's.
+impl Store for Layout {
+    fn name(&self, _repo: &Repository) -> String {
+        self.dir.display().to_string()
+    }
+
+    fn head_manifest<'a>(
+        &'a self,
+        repo: &'a Repository,
+        reference: &'a Reference,
+    ) -> StoreFuture<'a, Option<Descriptor>> {
+        Box::pin(async move {
+            let m = self.get_manifest(repo, reference).await?;
+            Ok(m.map(|m| m.descriptor()))
+        })
+    }
+
+    fn get_manifest<'a>(
+        &'a self,
+        _repo: &'a Repository,
+        reference: &'a Reference,
+    ) -> StoreFuture<'a, Option<Manifest>> {
+        Box::pin(async move {
+            Ok(match reference {
+                Reference::Digest(d) => self.manifest(d)?,
+                Reference::Tag(t) => self.manifest_by_tag(t)?,
+            })
+        })
+    }
+
+    fn put_manifest<'a>(
+        &'a self,
+        _repo: &'a Repository,
+        reference: &'a Reference,
+        _media_type: &'a str,
+        bytes: &'a [u8],
+    ) -> StoreFuture<'a, PutManifest> {
+        Box::pin(async move {
+            let digest = cosign_crypto::hash(HashAlgorithm::Sha256, bytes);
+            if let Reference::Digest(d) = reference
+                && d != &digest
+            {
+                return Err(Error::Verification(format!(
+                    "manifest stored as {d} hashes to {digest}"
+                ))
+                .into());
+            }
+            self.write_blob(&digest, bytes)?;
+            Ok(PutManifest {
+                digest,
+                oci_subject: None,
+            })
+        })
+    }
+
+    fn delete_manifest<'a>(
+        &'a self,
+        _repo: &'a Repository,
+        _reference: &'a Reference,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            Err(Error::Usage(format!(
+                "{}: deleting from an image layout is not supported",
+                self.dir.display()
+            ))
+            .into())
+        })
+    }
+
+    fn blob_exists<'a>(
+        &'a self,
+        _repo: &'a Repository,
+        digest: &'a Digest,
+    ) -> StoreFuture<'a, Option<u64>> {
+        Box::pin(async move {
+            let path = self.blob_path(digest);
+            Ok(match fs::metadata(&path) {
+                Ok(m) if m.is_file() => Some(m.len()),
+                Ok(_) => None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(Error::io("reading", &path, e).into()),
+            })
+        })
+    }
+
+    fn get_blob<'a>(
+        &'a self,
+        _repo: &'a Repository,
+        digest: &'a Digest,
+        max_size: u64,
+    ) -> StoreFuture<'a, Vec<u8>> {
+        Box::pin(async move { Ok(self.read_blob(digest, max_size)?) })
+    }
+
+    fn push_blob<'a>(
+        &'a self,
+        _repo: &'a Repository,
+        digest: &'a Digest,
+        data: &'a [u8],
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let got = cosign_crypto::hash(digest.algorithm(), data);
+            if &got != digest {
+                return Err(StoreError::Other(Error::Verification(format!(
+                    "blob {digest} to store in {} hashes to {got}",
+                    self.dir.display()
+                ))));
+            }
+            Ok(self.write_blob(digest, data)?)
+        })
+    }
+
+    fn referrers<'a>(
+        &'a self,
+        _repo: &'a Repository,
+        subject: &'a Digest,
+        artifact_type: Option<&'a str>,
+    ) -> StoreFuture<'a, Option<ImageIndex>> {
+        Box::pin(async move {
+            let mut index = ImageIndex::empty();
+            index.manifests = Layout::referrers(self, subject)?
+                .into_iter()
+                .map(|(d, _)| d)
+                .filter(|d| artifact_type.is_none_or(|t| d.artifact_type.as_deref() == Some(t)))
+                .collect();
+            Ok(Some(index))
+        })
+    }
+
+    fn local_blob(&self, digest: &Digest) -> Option<PathBuf> {
+        self.has_blob(digest).then(|| self.blob_path(digest))
+    }
+
+    fn staging_file(&self) -> Result<tempfile::NamedTempFile, Error> {
+        self.temp_file()
+    }
+
+    fn store_staged<'a>(
+        &'a self,
+        _repo: &'a Repository,
+        digest: &'a Digest,
+        _size: u64,
+        file: tempfile::NamedTempFile,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move { Ok(self.persist_blob(file, digest)?) })
+    }
+}
+
 fn guess_media_type(bytes: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct Probe {
@@ -467,7 +563,7 @@ pub struct SaveSummary {
 /// `cosign save`: writes `image`, its legacy `.sig`/`.att`/`.sbom` images and its referrers
 /// (any artifact type) to an OCI image layout at `dir`.
 pub async fn save(
-    reg: &Registry,
+    reg: &dyn Store,
     image: &ImageRef,
     storage: &Storage,
     dir: &Path,
@@ -475,7 +571,7 @@ pub async fn save(
 ) -> Result<SaveSummary, Error> {
     let resolved = resolve(reg, image, true).await?;
     let repo = image.repository();
-    let src = Endpoint::Registry(reg, repo);
+    let src = Endpoint::new(reg, repo);
     let manifest = fetch_manifest(src, &resolved.digest).await?;
     let mut layout = Layout::create(dir)?;
     let mut summary = SaveSummary {
@@ -483,7 +579,7 @@ pub async fn save(
         ..SaveSummary::default()
     };
     {
-        let dst = Endpoint::Layout(&layout);
+        let dst = Endpoint::new(&layout, repo);
         copy_manifest(
             src,
             dst,
@@ -512,7 +608,7 @@ pub async fn save(
 
     // Legacy attachments of the image.
     let att_repo = storage.target_repo(repo);
-    let att_src = Endpoint::Registry(reg, &att_repo);
+    let att_src = Endpoint::new(reg, &att_repo);
     for kind in [
         AttachmentKind::Signature,
         AttachmentKind::Attestation,
@@ -524,7 +620,7 @@ pub async fn save(
         };
         copy_manifest(
             att_src,
-            Endpoint::Layout(&layout),
+            Endpoint::new(&layout, repo),
             &m,
             &Reference::Digest(m.digest.clone()),
             progress,
@@ -544,7 +640,7 @@ pub async fn save(
 
     // Referrers (any artifact type), as blobs only.
     let referrers = list_referrers(reg, storage, repo, &resolved.digest, "").await?;
-    let dst = Endpoint::Layout(&layout);
+    let dst = Endpoint::new(&layout, repo);
     use futures_util::stream::{self, StreamExt, TryStreamExt};
     summary.referrers = stream::iter(referrers.iter())
         .map(|r| async move {
@@ -582,7 +678,7 @@ pub struct LoadSummary {
 /// referrer manifests by digest (with the fallback index where the registry has no
 /// referrers API).
 pub async fn load(
-    reg: &Registry,
+    reg: &dyn Store,
     image: &ImageRef,
     storage: &Storage,
     dir: &Path,
@@ -591,10 +687,10 @@ pub async fn load(
 ) -> Result<LoadSummary, Error> {
     let layout = Layout::open(dir)?;
     let entry = layout.image_entry()?.clone();
-    let src = Endpoint::Layout(&layout);
-    let manifest = fetch_manifest(src, &entry.digest).await?;
     let repo = image.repository();
-    let dst = Endpoint::Registry(reg, repo);
+    let src = Endpoint::new(&layout, repo);
+    let manifest = fetch_manifest(src, &entry.digest).await?;
+    let dst = Endpoint::new(reg, repo);
     if let Some(d) = image.digest()
         && d != &manifest.digest
     {

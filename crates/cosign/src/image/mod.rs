@@ -9,17 +9,18 @@ pub mod layout;
 pub mod refs;
 pub mod sbom;
 pub mod sign;
-pub mod source;
 pub mod storage;
+pub mod store;
 pub mod transfer;
 pub mod tree;
 pub mod upload;
 pub mod verify;
 
-use cosign_oci::{ImageRef, Reference, Registry};
+use cosign_oci::{ImageRef, Reference};
 use cosign_types::Digest;
 use cosign_types::oci::Descriptor;
 
+use self::store::Store;
 use crate::Error;
 
 /// Where flows report what they do; the CLI prints these lines. Libraries never print.
@@ -60,7 +61,7 @@ pub struct Resolved {
 
 /// Resolves a reference to a digest. A digest reference costs no request unless `need_descriptor`.
 pub async fn resolve(
-    reg: &Registry,
+    store: &dyn Store,
     image: &ImageRef,
     need_descriptor: bool,
 ) -> Result<Resolved, Error> {
@@ -74,10 +75,10 @@ pub async fn resolve(
             descriptor: None,
         });
     }
-    let desc = reg
+    let desc = store
         .head_manifest(image.repository(), &image.reference())
         .await
-        .map_err(|e| Error::registry(format!("resolving {image}"), e))?
+        .map_err(|e| e.into_error(format!("resolving {image}")))?
         .ok_or_else(|| Error::ImageNotFound(image.to_string()))?;
     if let Some(d) = image.digest()
         && d != &desc.digest

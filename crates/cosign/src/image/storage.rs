@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cosign_oci::{Reference, Registry, Repository};
+use cosign_oci::{Reference, Repository};
 use cosign_types::bundle::{Bundle, bundle_version};
 use cosign_types::media_types::{
     DOCKER_CONFIG_MEDIA_TYPE, DOCKER_MANIFEST_MEDIA_TYPE, OCI_CONFIG_MEDIA_TYPE,
@@ -26,6 +26,7 @@ use cosign_types::oci::{
 use cosign_types::{Digest, HashAlgorithm};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
+use super::store::{self, Store, StoreError};
 use crate::Error;
 
 /// Most signatures or attestations processed for one subject (`maxAllowedSigsOrAtts`,
@@ -131,10 +132,10 @@ impl Storage {
     }
 }
 
-/// Wraps a registry error with what was being done.
-pub(super) fn reg_err(context: impl Into<String>) -> impl FnOnce(cosign_oci::OciError) -> Error {
+/// Wraps a registry error with what was being done (other store errors say it already).
+pub(super) fn reg_err<E: Into<StoreError>>(context: impl Into<String>) -> impl FnOnce(E) -> Error {
     let context = context.into();
-    move |e| Error::registry(context, e)
+    move |e| e.into().into_error(context)
 }
 
 /// A layer to add to a legacy attachment image.
@@ -170,13 +171,12 @@ pub enum AppendOutcome {
 
 /// Reads the legacy attachment image at `tag` (None when the tag does not exist).
 pub async fn read_attachment_image(
-    reg: &Registry,
+    store: &dyn Store,
     repo: &Repository,
     tag: &str,
 ) -> Result<Option<(ImageManifest, Digest)>, Error> {
     let reference = Reference::Tag(tag.to_owned());
-    let Some(m) = reg
-        .get_manifest(repo, &reference)
+    let Some(m) = store::get_manifest(store, repo, &reference)
         .await
         .map_err(reg_err(format!("reading {repo}:{tag}")))?
     else {
@@ -191,7 +191,7 @@ pub async fn read_attachment_image(
 /// and makes sure it survived concurrent writers. `is_duplicate` says whether an existing layer
 /// (descriptor and its signature annotation) already stands for the new one.
 pub async fn append_layer(
-    reg: &Registry,
+    store: &dyn Store,
     storage: &Storage,
     repo: &Repository,
     tag: &str,
@@ -199,12 +199,13 @@ pub async fn append_layer(
     is_duplicate: &(dyn Fn(&Descriptor) -> bool + Sync),
 ) -> Result<AppendOutcome, Error> {
     let ctx = || format!("writing signature image {repo}:{tag}");
-    reg.push_blob_if_missing(repo, &layer.descriptor.digest, &layer.data)
+    store
+        .push_blob(repo, &layer.descriptor.digest, &layer.data)
         .await
         .map_err(reg_err(ctx()))?;
     for attempt in 1..=MAX_UPDATE_ATTEMPTS {
         let started = Instant::now();
-        let existing = read_attachment_image(reg, repo, tag).await?;
+        let existing = read_attachment_image(store, repo, tag).await?;
         let mut layers = match &existing {
             Some((m, _)) => m.layers.clone(),
             None => Vec::new(),
@@ -213,8 +214,17 @@ pub async fn append_layer(
             return Ok(AppendOutcome::AlreadyPresent);
         }
         layers.push(layer.descriptor.clone());
-        let ours = put_attachment_image(reg, storage, repo, tag, layers, &ctx()).await?;
-        if layer_survived(reg, repo, tag, &ours, started.elapsed(), &layer.descriptor).await? {
+        let ours = put_attachment_image(store, storage, repo, tag, layers, &ctx()).await?;
+        if layer_survived(
+            store,
+            repo,
+            tag,
+            &ours,
+            started.elapsed(),
+            &layer.descriptor,
+        )
+        .await?
+        {
             return Ok(AppendOutcome::Written { attempts: attempt });
         }
         tracing::debug!(%repo, tag, attempt, "a concurrent writer replaced our update; merging again");
@@ -233,7 +243,7 @@ pub(super) fn gave_up(repo: &Repository, tag: &str) -> Error {
 /// attachment image `tag` of `repo`: refuses more than [`MAX_ENTRIES`] layers, pushes the
 /// config, PUTs the manifest; returns the digest written. `ctx` names the write in errors.
 pub(super) async fn put_attachment_image(
-    reg: &Registry,
+    store: &dyn Store,
     storage: &Storage,
     repo: &Repository,
     tag: &str,
@@ -250,7 +260,8 @@ pub(super) async fn put_attachment_image(
     let diff_ids: Vec<Digest> = layers.iter().map(|l| l.digest.clone()).collect();
     let config = signature_image_config(&diff_ids);
     let config_digest = cosign_crypto::hash(HashAlgorithm::Sha256, &config);
-    reg.push_blob_if_missing(repo, &config_digest, &config)
+    store
+        .push_blob(repo, &config_digest, &config)
         .await
         .map_err(reg_err(ctx))?;
     let manifest = ImageManifest {
@@ -262,7 +273,7 @@ pub(super) async fn put_attachment_image(
         annotations: BTreeMap::new(),
         subject: None,
     };
-    let put = reg
+    let put = store
         .put_manifest(
             repo,
             &Reference::Tag(tag.to_owned()),
@@ -277,14 +288,14 @@ pub(super) async fn put_attachment_image(
 /// [`survived`] for a legacy attachment image: our manifest is still at `tag`, or the
 /// manifest there now still holds `layer`.
 pub(super) async fn layer_survived(
-    reg: &Registry,
+    store: &dyn Store,
     repo: &Repository,
     tag: &str,
     ours: &Digest,
     window: Duration,
     layer: &Descriptor,
 ) -> Result<bool, Error> {
-    survived(reg, repo, tag, ours, window, |m: &[u8]| {
+    survived(store, repo, tag, ours, window, |m: &[u8]| {
         ImageManifest::from_json(m)
             .map(|m| m.layers.iter().any(|l| l == layer))
             .unwrap_or(false)
@@ -295,7 +306,7 @@ pub(super) async fn layer_survived(
 /// Waits longer than any writer's read-to-write window, then checks that the document at `tag`
 /// is still ours (one HEAD) or, if it changed, still contains our entry.
 async fn survived(
-    reg: &Registry,
+    store: &dyn Store,
     repo: &Repository,
     tag: &str,
     ours: &Digest,
@@ -305,7 +316,7 @@ async fn survived(
     let settle = (window * 4).clamp(Duration::from_millis(250), Duration::from_secs(3));
     tokio::time::sleep(settle).await;
     let reference = Reference::Tag(tag.to_owned());
-    let head = reg
+    let head = store
         .head_manifest(repo, &reference)
         .await
         .map_err(reg_err(format!("checking {repo}:{tag}")))?;
@@ -313,8 +324,7 @@ async fn survived(
         Some(d) if &d.digest == ours => Ok(true),
         None => Ok(false),
         Some(_) => {
-            let now = reg
-                .get_manifest(repo, &reference)
+            let now = store::get_manifest(store, repo, &reference)
                 .await
                 .map_err(reg_err(format!("checking {repo}:{tag}")))?;
             Ok(now.is_some_and(|m| contains_ours(&m.bytes)))
@@ -335,7 +345,7 @@ pub struct LegacyEntry {
 /// Refuses more than [`MAX_SIGNATURES`] layers and layers over the attachment size cap before
 /// downloading anything; identical payloads are fetched once, in parallel.
 pub async fn legacy_entries(
-    reg: &Registry,
+    store: &dyn Store,
     storage: &Storage,
     subject: &Repository,
     digest: &Digest,
@@ -343,7 +353,7 @@ pub async fn legacy_entries(
 ) -> Result<Option<Vec<LegacyEntry>>, Error> {
     let repo = storage.target_repo(subject);
     let tag = storage.tag(digest, kind);
-    let Some((manifest, _)) = read_attachment_image(reg, &repo, &tag).await? else {
+    let Some((manifest, _)) = read_attachment_image(store, &repo, &tag).await? else {
         return Ok(None);
     };
     if manifest.layers.len() > MAX_SIGNATURES {
@@ -371,8 +381,7 @@ pub async fn legacy_entries(
         .map(|(d, size)| {
             let repo = &repo;
             async move {
-                let data = reg
-                    .get_blob(repo, &d, size.max(1).min(cap))
+                let data = store::get_blob(store, repo, &d, size.max(1).min(cap))
                     .await
                     .map_err(reg_err(format!("fetching layer {d} of {repo}")))?;
                 Ok::<_, Error>((d, Arc::new(data)))
@@ -413,33 +422,34 @@ pub struct ReferrerBundle {
 /// Lists the referrers of `digest` (API, or the `sha256-<hex>` fallback index), keeping entries
 /// whose artifact type starts with `artifact_prefix`.
 pub async fn list_referrers(
-    reg: &Registry,
+    store: &dyn Store,
     storage: &Storage,
     subject: &Repository,
     digest: &Digest,
     artifact_prefix: &str,
 ) -> Result<Vec<Descriptor>, Error> {
     let repo = storage.target_repo(subject);
-    let index = match reg
+    let index = match store
         .referrers(&repo, digest, None)
         .await
         .map_err(reg_err(format!("listing referrers of {repo}@{digest}")))?
     {
         Some(index) => index,
-        None => match reg
-            .get_manifest(&repo, &Reference::Tag(Storage::fallback_tag(digest)))
-            .await
-            .map_err(reg_err(format!(
-                "reading the referrers fallback tag of {repo}@{digest}"
-            )))? {
-            Some(m) => ImageIndex::from_json(&m.bytes).map_err(|e| {
-                Error::format(
-                    format!("parsing the referrers fallback index of {repo}@{digest}"),
-                    e,
-                )
-            })?,
-            None => return Ok(Vec::new()),
-        },
+        None => {
+            match store::get_manifest(store, &repo, &Reference::Tag(Storage::fallback_tag(digest)))
+                .await
+                .map_err(reg_err(format!(
+                    "reading the referrers fallback tag of {repo}@{digest}"
+                )))? {
+                Some(m) => ImageIndex::from_json(&m.bytes).map_err(|e| {
+                    Error::format(
+                        format!("parsing the referrers fallback index of {repo}@{digest}"),
+                        e,
+                    )
+                })?,
+                None => return Ok(Vec::new()),
+            }
+        }
     };
     Ok(index
         .manifests
@@ -455,14 +465,14 @@ pub async fn list_referrers(
 /// Fetches the Sigstore bundles (v0.3 and later) attached to `digest` as referrers. Manifests
 /// that are not single-layer Sigstore bundles are skipped, as cosign does.
 pub async fn referrer_bundles(
-    reg: &Registry,
+    store: &dyn Store,
     storage: &Storage,
     subject: &Repository,
     digest: &Digest,
 ) -> Result<Vec<ReferrerBundle>, Error> {
     let repo = storage.target_repo(subject);
     let entries = list_referrers(
-        reg,
+        store,
         storage,
         subject,
         digest,
@@ -479,7 +489,7 @@ pub async fn referrer_bundles(
     let found: Vec<Option<ReferrerBundle>> = stream::iter(entries)
         .map(|entry| {
             let repo = &repo;
-            async move { fetch_bundle(reg, repo, &entry.digest, cap).await }
+            async move { fetch_bundle(store, repo, &entry.digest, cap).await }
         })
         .buffered(FETCH_CONCURRENCY)
         .try_collect()
@@ -488,13 +498,12 @@ pub async fn referrer_bundles(
 }
 
 async fn fetch_bundle(
-    reg: &Registry,
+    store: &dyn Store,
     repo: &Repository,
     manifest_digest: &Digest,
     cap: u64,
 ) -> Result<Option<ReferrerBundle>, Error> {
-    let Some(m) = reg
-        .get_manifest(repo, &Reference::Digest(manifest_digest.clone()))
+    let Some(m) = store::get_manifest(store, repo, &Reference::Digest(manifest_digest.clone()))
         .await
         .map_err(reg_err(format!(
             "fetching referrer {repo}@{manifest_digest}"
@@ -520,8 +529,7 @@ async fn fetch_bundle(
             layer.digest, layer.size
         )));
     }
-    let raw = reg
-        .get_blob(repo, &layer.digest, layer.size.max(1))
+    let raw = store::get_blob(store, repo, &layer.digest, layer.size.max(1))
         .await
         .map_err(reg_err(format!(
             "fetching bundle {} from {repo}",
@@ -540,71 +548,32 @@ async fn fetch_bundle(
     }))
 }
 
-/// Adds `entry` to the referrers fallback index `sha256-<hex>` (registries without the
-/// referrers API), keeping entries sorted by digest, with the lost-update check.
+/// Adds `entry` to the referrers fallback index: [`append_fallback_entries`] with one entry.
 pub async fn append_fallback_index(
-    reg: &Registry,
+    store: &dyn Store,
     repo: &Repository,
     subject: &Digest,
     entry: &Descriptor,
 ) -> Result<(), Error> {
-    let tag = Storage::fallback_tag(subject);
-    let reference = Reference::Tag(tag.clone());
-    for _ in 0..MAX_UPDATE_ATTEMPTS {
-        let started = Instant::now();
-        let mut index = match reg
-            .get_manifest(repo, &reference)
-            .await
-            .map_err(reg_err(format!("reading {repo}:{tag}")))?
-        {
-            Some(m) => ImageIndex::from_json(&m.bytes)
-                .map_err(|e| Error::format(format!("parsing {repo}:{tag}"), e))?,
-            None => ImageIndex::empty(),
-        };
-        if index.manifests.iter().any(|d| d.digest == entry.digest) {
-            return Ok(());
-        }
-        index.manifests.push(entry.clone());
-        index.manifests.sort_by_key(|d| d.digest.to_string());
-        let put = reg
-            .put_manifest(repo, &reference, OCI_INDEX_MEDIA_TYPE, &index.to_json())
-            .await
-            .map_err(reg_err(format!("writing {repo}:{tag}")))?;
-        if survived(
-            reg,
-            repo,
-            &tag,
-            &put.digest,
-            started.elapsed(),
-            |m: &[u8]| {
-                ImageIndex::from_json(m)
-                    .map(|i| i.manifests.iter().any(|d| d.digest == entry.digest))
-                    .unwrap_or(false)
-            },
-        )
-        .await?
-        {
-            return Ok(());
-        }
-    }
-    Err(gave_up(repo, &tag))
+    append_fallback_entries(store, repo, subject, std::slice::from_ref(entry)).await
 }
 
-/// Adds several `entries` to the referrers fallback index `sha256-<hex>` in one update (one
-/// read, one write, one lost-update check), keeping entries sorted by digest. Used when many
-/// referrers arrive at once (copy, load).
+/// Adds `entries` to the referrers fallback index `sha256-<hex>` of `subject` (registries
+/// without the referrers API) in one update: one read, one write, one lost-update check
+/// (decision 0004), entries kept sorted by digest, at most [`MAX_ENTRIES`] in all. Entries
+/// already listed (by digest) are not added again. The one writer of fallback indexes: a
+/// signer adds one entry, copy and load add many at once.
 pub async fn append_fallback_entries(
-    reg: &Registry,
+    store: &dyn Store,
     repo: &Repository,
     subject: &Digest,
     entries: &[Descriptor],
 ) -> Result<(), Error> {
     let tag = Storage::fallback_tag(subject);
     let reference = Reference::Tag(tag.clone());
-    for _ in 0..MAX_UPDATE_ATTEMPTS {
+    for attempt in 1..=MAX_UPDATE_ATTEMPTS {
         let started = Instant::now();
-        let mut index = match reg
-            .get_manifest(repo, &reference)
+        let mut index = match store::get_manifest(store, repo, &reference)
             .await
             .map_err(reg_err(format!("reading {repo}:{tag}")))?
         {
@@ -627,12 +596,12 @@ pub async fn append_fallback_entries(
             )));
         }
         index.manifests.sort_by_key(|d| d.digest.to_string());
-        let put = reg
+        let put = store
             .put_manifest(repo, &reference, OCI_INDEX_MEDIA_TYPE, &index.to_json())
             .await
             .map_err(reg_err(format!("writing {repo}:{tag}")))?;
         if survived(
-            reg,
+            store,
             repo,
             &tag,
             &put.digest,
@@ -651,6 +620,41 @@ pub async fn append_fallback_entries(
         {
             return Ok(());
         }
+        tracing::debug!(%repo, tag, attempt, "a concurrent writer replaced our update; merging again");
     }
     Err(gave_up(repo, &tag))
+}
+
+/// The three questions the verify flows ask of a registry or a saved layout
+/// (`--local-image`).
+impl dyn Store + '_ {
+    /// Resolves `image` to its digest ([`super::resolve`]).
+    pub async fn resolve(
+        &self,
+        image: &cosign_oci::ImageRef,
+        need_descriptor: bool,
+    ) -> Result<super::Resolved, Error> {
+        super::resolve(self, image, need_descriptor).await
+    }
+
+    /// The legacy attachment layers of `digest` ([`legacy_entries`]).
+    pub async fn legacy_entries(
+        &self,
+        storage: &Storage,
+        subject: &Repository,
+        digest: &Digest,
+        kind: AttachmentKind,
+    ) -> Result<Option<Vec<LegacyEntry>>, Error> {
+        legacy_entries(self, storage, subject, digest, kind).await
+    }
+
+    /// The Sigstore bundles attached to `digest` as referrers ([`referrer_bundles`]).
+    pub async fn referrer_bundles(
+        &self,
+        storage: &Storage,
+        subject: &Repository,
+        digest: &Digest,
+    ) -> Result<Vec<ReferrerBundle>, Error> {
+        referrer_bundles(self, storage, subject, digest).await
+    }
 }

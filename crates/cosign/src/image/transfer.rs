@@ -1,18 +1,19 @@
 //! Moving manifests and blobs between registries and OCI image layouts: the engine under
 //! `copy`, `save` and `load`.
 //!
-//! Blobs move in parallel ([`CONCURRENCY`] at once). Within one registry a blob is mounted
-//! from the source repository (one request, no data); otherwise small blobs pass through
-//! memory and larger ones stream through a temporary file, hashed on the way. Every manifest
-//! read is checked against its digest by the registry client or the layout reader, and every
-//! blob against the digest its manifest names.
+//! Both sides are a [`Store`] (a registry or a layout) and a repository in it. Blobs move in
+//! parallel ([`CONCURRENCY`] at once). Within one registry a blob is mounted from the source
+//! repository (one request, no data); otherwise small blobs pass through memory and larger
+//! ones stream through a temporary file (a layout's own blob file when the source is one),
+//! hashed on the way. Every manifest read is checked against its digest, and every blob
+//! against the digest its manifest names.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use cosign_oci::{Manifest, Progress, Reference, Registry, Repository};
+use cosign_oci::{Manifest, Progress, Reference, Repository};
 use cosign_types::media_types::OCI_MANIFEST_MEDIA_TYPE;
 use cosign_types::oci::{Descriptor, ImageIndex, ImageManifest, MAX_MANIFEST_BYTES};
 use cosign_types::{Digest, HashAlgorithm};
@@ -20,8 +21,8 @@ use futures_util::future::Either;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
-use super::layout::Layout;
-use super::storage::append_fallback_entries;
+use super::storage::{append_fallback_entries, reg_err};
+use super::store::{self, Store};
 use crate::Error;
 
 /// Transfers in flight at once (whatever the CPU count: the work is waiting on the network).
@@ -56,35 +57,36 @@ impl ProgressSink for NoProgress {
     }
 }
 
-/// One side of a transfer: a repository in a registry, or an OCI image layout on disk.
+/// One side of a transfer: a repository in a store (layouts ignore the repository).
 #[derive(Clone, Copy)]
-pub enum Endpoint<'a> {
-    /// A registry repository.
-    Registry(&'a Registry, &'a Repository),
-    /// An image layout (manifests and blobs by digest only).
-    Layout(&'a Layout),
+pub struct Endpoint<'a> {
+    /// The registry or layout.
+    pub store: &'a dyn Store,
+    /// The repository.
+    pub repo: &'a Repository,
 }
 
-impl Endpoint<'_> {
-    fn name(&self) -> String {
-        match self {
-            Self::Registry(_, repo) => repo.name(),
-            Self::Layout(l) => l.dir().display().to_string(),
-        }
+impl<'a> Endpoint<'a> {
+    /// `repo` in `store`.
+    pub fn new(store: &'a dyn Store, repo: &'a Repository) -> Self {
+        Self { store, repo }
     }
 
-    /// Fetches a manifest by digest (or tag, for registries); None when missing.
+    fn name(&self) -> String {
+        self.store.name(self.repo)
+    }
+
+    /// Whether both sides are the same store (blobs can be mounted between its repositories).
+    fn same_store(&self, other: &Endpoint<'_>) -> bool {
+        std::ptr::addr_eq(self.store, other.store)
+    }
+
+    /// Fetches a manifest by digest or tag (checked against its digest); None when missing.
     pub async fn get_manifest(&self, reference: &Reference) -> Result<Option<Manifest>, Error> {
-        match self {
-            Self::Registry(reg, repo) => reg
-                .get_manifest(repo, reference)
-                .await
-                .map_err(|e| Error::registry(format!("fetching {repo}@{reference}"), e)),
-            Self::Layout(l) => match reference {
-                Reference::Digest(d) => l.manifest(d),
-                Reference::Tag(t) => l.manifest_by_ref_name(t),
-            },
-        }
+        let repo = self.repo;
+        store::get_manifest(self.store, repo, reference)
+            .await
+            .map_err(reg_err(format!("fetching {repo}@{reference}")))
     }
 
     /// Stores a manifest (layouts store it as a blob; the caller records index entries).
@@ -93,19 +95,12 @@ impl Endpoint<'_> {
         reference: &Reference,
         media_type: &str,
         bytes: &[u8],
-    ) -> Result<Option<cosign_oci::PutManifest>, Error> {
-        match self {
-            Self::Registry(reg, repo) => reg
-                .put_manifest(repo, reference, media_type, bytes)
-                .await
-                .map(Some)
-                .map_err(|e| Error::registry(format!("pushing manifest {repo}:{reference}"), e)),
-            Self::Layout(l) => {
-                let d = cosign_crypto::hash(HashAlgorithm::Sha256, bytes);
-                l.write_blob(&d, bytes)?;
-                Ok(None)
-            }
-        }
+    ) -> Result<cosign_oci::PutManifest, Error> {
+        let repo = self.repo;
+        self.store
+            .put_manifest(repo, reference, media_type, bytes)
+            .await
+            .map_err(reg_err(format!("pushing manifest {repo}:{reference}")))
     }
 }
 
@@ -124,93 +119,74 @@ pub async fn copy_blob(
             dst.name()
         )
     };
-    let reg_err = |e| Error::registry(ctx(), e);
-    match (src, dst) {
-        (Endpoint::Registry(sreg, srepo), Endpoint::Registry(dreg, drepo)) => {
-            if srepo == drepo {
-                return Ok(());
-            }
-            if srepo.registry() == drepo.registry()
-                && dreg
-                    .mount_blob(drepo, digest, srepo)
-                    .await
-                    .map_err(reg_err)?
-            {
-                return Ok(());
-            }
-            if desc.size <= IN_MEMORY_LIMIT {
-                // Copies usually go to fresh repositories: fetch, then one POST that ends the
-                // upload when the blob is there already (no HEAD first).
-                let data = sreg
-                    .get_blob(srepo, digest, desc.size.max(1))
-                    .await
-                    .map_err(reg_err)?;
-                return dreg
-                    .push_blob_if_missing(drepo, digest, &data)
-                    .await
-                    .map_err(reg_err);
-            }
-            if dreg
-                .blob_exists(drepo, digest)
-                .await
-                .map_err(reg_err)?
-                .is_some()
-            {
-                return Ok(());
-            }
-            let mut tmp = tempfile::NamedTempFile::new()
-                .map_err(|e| Error::io("creating", "a temporary file", e))?;
-            let p = progress.start(&format!("{digest}"), desc.size);
-            sreg.get_blob_to_writer(srepo, digest, desc.size, tmp.as_file_mut(), p.clone())
-                .await
-                .map_err(reg_err)?;
-            dreg.push_blob_from_file(drepo, digest, desc.size, tmp.path(), None, None)
-                .await
-                .map_err(reg_err)
+    let (srepo, drepo) = (src.repo, dst.repo);
+    if src.same_store(&dst) {
+        if srepo == drepo {
+            return Ok(());
         }
-        (Endpoint::Registry(sreg, srepo), Endpoint::Layout(l)) => {
-            if l.has_blob(digest) {
-                return Ok(());
-            }
-            let mut tmp = l.temp_file()?;
-            let p = if desc.size > IN_MEMORY_LIMIT {
-                progress.start(&format!("{digest}"), desc.size)
-            } else {
-                None
-            };
-            sreg.get_blob_to_writer(srepo, digest, desc.size, tmp.as_file_mut(), p)
+        if srepo.registry() == drepo.registry()
+            && dst
+                .store
+                .mount_blob(drepo, digest, srepo)
                 .await
-                .map_err(reg_err)?;
-            l.persist_blob(tmp, digest)
+                .map_err(reg_err(ctx()))?
+        {
+            return Ok(());
         }
-        (Endpoint::Layout(l), Endpoint::Registry(dreg, drepo)) => {
-            if desc.size <= IN_MEMORY_LIMIT {
-                let data = l.read_blob(digest, desc.size.max(1))?;
-                return dreg
-                    .push_blob_if_missing(drepo, digest, &data)
-                    .await
-                    .map_err(reg_err);
-            }
-            let path = l.blob_path(digest);
-            let size = std::fs::metadata(&path)
-                .map_err(|e| Error::io("reading", &path, e))?
-                .len();
-            if size != desc.size {
-                return Err(Error::Verification(format!(
-                    "blob {digest} in {} is {size} bytes, its manifest says {}",
-                    l.dir().display(),
-                    desc.size
-                )));
-            }
-            let p = progress.start(&format!("{digest}"), desc.size);
-            dreg.push_blob_from_file(drepo, digest, desc.size, &path, None, p)
-                .await
-                .map_err(reg_err)
-        }
-        (Endpoint::Layout(_), Endpoint::Layout(_)) => Err(Error::Usage(
-            "copying between two image layouts is not supported".into(),
-        )),
     }
+    if dst.store.local_blob(digest).is_some() {
+        return Ok(());
+    }
+    if desc.size <= IN_MEMORY_LIMIT {
+        // Copies usually go to fresh repositories: fetch, then one POST that ends the upload
+        // when the blob is there already (no HEAD first).
+        let data = store::get_blob(src.store, srepo, digest, desc.size.max(1))
+            .await
+            .map_err(reg_err(ctx()))?;
+        return dst
+            .store
+            .push_blob(drepo, digest, &data)
+            .await
+            .map_err(reg_err(ctx()));
+    }
+    if let Some(path) = src.store.local_blob(digest) {
+        // A layout's blob file is uploaded as it is.
+        let size = std::fs::metadata(&path)
+            .map_err(|e| Error::io("reading", &path, e))?
+            .len();
+        if size != desc.size {
+            return Err(Error::Verification(format!(
+                "blob {digest} in {} is {size} bytes, its manifest says {}",
+                src.name(),
+                desc.size
+            )));
+        }
+        let p = progress.start(&format!("{digest}"), desc.size);
+        return dst
+            .store
+            .push_blob_from_file(drepo, digest, desc.size, &path, p)
+            .await
+            .map_err(reg_err(ctx()));
+    }
+    if dst
+        .store
+        .blob_exists(drepo, digest)
+        .await
+        .map_err(reg_err(ctx()))?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let mut tmp = dst.store.staging_file()?;
+    let p = progress.start(&format!("{digest}"), desc.size);
+    src.store
+        .get_blob_to_writer(srepo, digest, desc.size, tmp.as_file_mut(), p)
+        .await
+        .map_err(reg_err(ctx()))?;
+    dst.store
+        .store_staged(drepo, digest, desc.size, tmp)
+        .await
+        .map_err(reg_err(ctx()))
 }
 
 /// What a manifest points at: its blobs, and (indexes) its child manifests.
@@ -289,7 +265,7 @@ pub async fn copy_manifest(
     manifest: &Manifest,
     reference: &Reference,
     progress: &dyn ProgressSink,
-) -> Result<Option<cosign_oci::PutManifest>, Error> {
+) -> Result<cosign_oci::PutManifest, Error> {
     copy_contents(src, dst, manifest, progress, 0).await?;
     dst.put_manifest(reference, &manifest.media_type, &manifest.bytes)
         .await
@@ -358,14 +334,14 @@ impl BlobsOnce {
     }
 }
 
-/// Runs a [`Batch`] into `dst_repo`.
+/// Runs a [`Batch`] into `dst_repo` of `reg`.
 pub async fn run_batch(
-    reg: &Registry,
+    reg: &dyn Store,
     dst_repo: &Repository,
     batch: &Batch<'_>,
     progress: &dyn ProgressSink,
 ) -> Result<(), Error> {
-    let dst = Endpoint::Registry(reg, dst_repo);
+    let dst = Endpoint::new(reg, dst_repo);
     let image = async {
         if let Some((src, m, r)) = &batch.first {
             copy_contents(*src, dst, m, progress, 0).await?;
@@ -395,7 +371,7 @@ pub async fn run_batch(
                         &m.bytes,
                     )
                     .await?;
-                let indexed = put.is_some_and(|p| p.oci_subject.is_some());
+                let indexed = put.oci_subject.is_some();
                 Ok::<_, Error>(Some((subject, fallback_entry(listed, &m), indexed)))
             })
         });
@@ -424,9 +400,7 @@ pub async fn run_batch(
                 None => reg
                     .referrers(dst_repo, subject, None)
                     .await
-                    .map_err(|e| {
-                        Error::registry(format!("probing the referrers API of {dst_repo}"), e)
-                    })?
+                    .map_err(reg_err(format!("probing the referrers API of {dst_repo}")))?
                     .is_some(),
             };
             if has_api {
@@ -464,7 +438,7 @@ pub fn fallback_entry(listed: &Descriptor, m: &Manifest) -> Descriptor {
 /// Pushes a referrer manifest (its blobs already pushed) by digest and, when the registry has
 /// no referrers API, records it in the fallback index.
 pub async fn publish_referrer(
-    reg: &Registry,
+    reg: &dyn Store,
     repo: &Repository,
     subject: &Digest,
     manifest: &ImageManifest,
@@ -479,14 +453,14 @@ pub async fn publish_referrer(
             &body,
         )
         .await
-        .map_err(|e| Error::registry(format!("pushing referrer manifest to {repo}"), e))?;
+        .map_err(reg_err(format!("pushing referrer manifest to {repo}")))?;
     if put.oci_subject.is_some() {
         return Ok(digest);
     }
     let api = reg
         .referrers(repo, subject, None)
         .await
-        .map_err(|e| Error::registry(format!("probing the referrers API of {repo}"), e))?;
+        .map_err(reg_err(format!("probing the referrers API of {repo}")))?;
     if api.is_some() {
         return Ok(digest);
     }

@@ -16,8 +16,8 @@ use cosign_types::dsse::IN_TOTO_PAYLOAD_TYPE;
 use cosign_types::{Digest, SimpleSigning};
 use serde_json::{Map, Value};
 
-use super::source::ImageSource;
 use super::storage::{AttachmentKind, ReferrerBundle, Storage};
+use super::store::Store;
 use crate::Error;
 
 /// The policy a signature must satisfy.
@@ -84,12 +84,12 @@ pub async fn verify_image(
     image: &ImageRef,
     opts: &VerifyOptions,
 ) -> Result<ImageVerification, Error> {
-    verify_image_from(&ImageSource::Registry(reg), image, opts).await
+    verify_image_from(reg, image, opts).await
 }
 
 /// [`verify_image`] reading from a registry or a saved layout (`--local-image`).
 pub async fn verify_image_from(
-    src: &ImageSource<'_>,
+    src: &dyn Store,
     image: &ImageRef,
     opts: &VerifyOptions,
 ) -> Result<ImageVerification, Error> {

@@ -2,11 +2,21 @@
 //! bound to what was sent), and verifying a signature's log entry offline (from a bundle) or
 //! online (search by artifact hash), always tied to the artifact, signature and key
 //! (GHSA-ccxc-vr6p-4858, GHSA-8gw7-4j42-w388, GHSA-whqx-f9j3-ch6m).
+//!
+//! The log is reached through [`TransparencyLog`], implemented by [`RekorClient`]; the
+//! settings ([`TlogUpload`], [`TlogVerify`]) hold a `RekorClient` unless told otherwise, so a
+//! fake log (tests) fits wherever the real one does. Nothing a log answers is trusted: every
+//! entry goes through [`verify_entry`] against the trusted keys and what was sent or is being
+//! verified.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use cosign_crypto::PublicKey;
 use cosign_tlog::entry;
 use cosign_tlog::{
-    Expected, LogEntry, RekorClient, SearchQuery, TlogError, TrustedLogs, VerifiedEntry,
+    Expected, LogEntry, LogInfo, RekorClient, SearchQuery, TlogError, TrustedLogs, VerifiedEntry,
     verify_entry,
 };
 use cosign_types::Digest;
@@ -24,24 +34,93 @@ fn tlog_err(context: impl Into<String>) -> impl FnOnce(TlogError) -> Error {
     }
 }
 
-/// Where signatures are recorded.
+/// The future a [`TransparencyLog`] call returns.
+pub type LogFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, TlogError>> + Send + 'a>>;
+
+/// What the flows ask of a transparency log (the Rekor v1 API). Answers are not trusted:
+/// callers verify every entry against the trusted log keys and what they expect.
+pub trait TransparencyLog: Send + Sync {
+    /// Records a proposed entry (`POST /api/v1/log/entries`); an identical entry already
+    /// in the log is [`TlogError::AlreadyExists`].
+    fn create_entry<'a>(&'a self, proposed: &'a serde_json::Value) -> LogFuture<'a, LogEntry>;
+    /// The entry with this UUID or entry ID.
+    fn get_entry<'a>(&'a self, uuid: &'a str) -> LogFuture<'a, LogEntry>;
+    /// The entry at this global index.
+    fn get_entry_by_index(&self, index: i64) -> LogFuture<'_, LogEntry>;
+    /// The UUIDs of entries matching `query` (by artifact hash, key).
+    fn search_index<'a>(&'a self, query: &'a SearchQuery) -> LogFuture<'a, Vec<String>>;
+    /// The log's state (tree size, root hash, signed tree head).
+    fn log_info(&self) -> LogFuture<'_, LogInfo>;
+    /// The log's public key (of the shard `tree_id`, else the active one).
+    fn public_key<'a>(&'a self, tree_id: Option<&'a str>) -> LogFuture<'a, PublicKey>;
+}
+
+impl TransparencyLog for RekorClient {
+    fn create_entry<'a>(&'a self, proposed: &'a serde_json::Value) -> LogFuture<'a, LogEntry> {
+        Box::pin(RekorClient::create_entry(self, proposed))
+    }
+    fn get_entry<'a>(&'a self, uuid: &'a str) -> LogFuture<'a, LogEntry> {
+        Box::pin(RekorClient::get_entry(self, uuid))
+    }
+    fn get_entry_by_index(&self, index: i64) -> LogFuture<'_, LogEntry> {
+        Box::pin(RekorClient::get_entry_by_index(self, index))
+    }
+    fn search_index<'a>(&'a self, query: &'a SearchQuery) -> LogFuture<'a, Vec<String>> {
+        Box::pin(RekorClient::search_index(self, query))
+    }
+    fn log_info(&self) -> LogFuture<'_, LogInfo> {
+        Box::pin(RekorClient::log_info(self))
+    }
+    fn public_key<'a>(&'a self, tree_id: Option<&'a str>) -> LogFuture<'a, PublicKey> {
+        Box::pin(RekorClient::public_key(self, tree_id))
+    }
+}
+
+macro_rules! forward_log {
+    ($($ptr:ty),*) => {$(
+        impl<L: TransparencyLog + ?Sized> TransparencyLog for $ptr {
+            fn create_entry<'a>(&'a self, proposed: &'a serde_json::Value) -> LogFuture<'a, LogEntry> {
+                (**self).create_entry(proposed)
+            }
+            fn get_entry<'a>(&'a self, uuid: &'a str) -> LogFuture<'a, LogEntry> {
+                (**self).get_entry(uuid)
+            }
+            fn get_entry_by_index(&self, index: i64) -> LogFuture<'_, LogEntry> {
+                (**self).get_entry_by_index(index)
+            }
+            fn search_index<'a>(&'a self, query: &'a SearchQuery) -> LogFuture<'a, Vec<String>> {
+                (**self).search_index(query)
+            }
+            fn log_info(&self) -> LogFuture<'_, LogInfo> {
+                (**self).log_info()
+            }
+            fn public_key<'a>(&'a self, tree_id: Option<&'a str>) -> LogFuture<'a, PublicKey> {
+                (**self).public_key(tree_id)
+            }
+        }
+    )*};
+}
+forward_log!(&L, Box<L>, Arc<L>);
+
+/// Where signatures are recorded. `L` is the log client: [`RekorClient`] unless a fake (or
+/// a `Box<dyn TransparencyLog>`) is wanted.
 #[derive(Clone)]
-pub struct TlogUpload {
+pub struct TlogUpload<L = RekorClient> {
     /// The log.
-    pub client: RekorClient,
+    pub client: L,
     /// The log keys to check its answers with (`SIGSTORE_REKOR_PUBLIC_KEY`, a trusted root); when
     /// absent the log's own key is fetched and used (it still proves the answer is well formed
     /// and bound to our entry).
     pub trusted: Option<TrustedLogs>,
 }
 
-/// How log entries are verified.
+/// How log entries are verified. `L` is the log client, as in [`TlogUpload`].
 #[derive(Clone)]
-pub struct TlogVerify {
+pub struct TlogVerify<L = RekorClient> {
     /// The log keys trusted.
     pub trusted: TrustedLogs,
     /// For online lookups when a signature carries no bundle (None: offline only).
-    pub client: Option<RekorClient>,
+    pub client: Option<L>,
 }
 
 /// The outcome of checking one signature's log entry.
@@ -53,7 +132,7 @@ pub struct TlogOutcome {
     pub offline: bool,
 }
 
-async fn trusted_for_upload(up: &TlogUpload) -> Result<TrustedLogs, Error> {
+async fn trusted_for_upload<L: TransparencyLog>(up: &TlogUpload<L>) -> Result<TrustedLogs, Error> {
     match &up.trusted {
         Some(t) => Ok(t.clone()),
         None => {
@@ -68,7 +147,7 @@ async fn trusted_for_upload(up: &TlogUpload) -> Result<TrustedLogs, Error> {
 }
 
 async fn create_or_fetch(
-    client: &RekorClient,
+    client: &dyn TransparencyLog,
     proposed: &serde_json::Value,
 ) -> Result<LogEntry, Error> {
     match client.create_entry(proposed).await {
@@ -83,8 +162,8 @@ async fn create_or_fetch(
 
 /// Sends `proposed` to the log (an existing identical entry is fetched instead) and verifies
 /// the answer against the trusted log keys and `expected`.
-async fn record(
-    up: &TlogUpload,
+async fn record<L: TransparencyLog>(
+    up: &TlogUpload<L>,
     proposed: &serde_json::Value,
     expected: &Expected<'_>,
 ) -> Result<LogEntry, Error> {
@@ -111,8 +190,8 @@ fn envelope_expected<'a>(
 }
 
 /// Records a signature over `digest` (hashedrekord) and verifies the log's answer.
-pub async fn upload_hashedrekord(
-    up: &TlogUpload,
+pub async fn upload_hashedrekord<L: TransparencyLog>(
+    up: &TlogUpload<L>,
     digest: &Digest,
     signature: &[u8],
     key: &PublicKey,
@@ -134,8 +213,8 @@ pub async fn upload_hashedrekord(
 }
 
 /// Records a DSSE envelope (dsse 0.0.1) and verifies the log's answer.
-pub async fn upload_dsse(
-    up: &TlogUpload,
+pub async fn upload_dsse<L: TransparencyLog>(
+    up: &TlogUpload<L>,
     envelope_json: &[u8],
     signature: &[u8],
     key: &PublicKey,
@@ -152,8 +231,8 @@ pub async fn upload_dsse(
 
 /// Records a DSSE envelope as an `intoto` 0.0.2 entry (`--rekor-entry-type intoto`) and
 /// verifies the log's answer.
-pub async fn upload_intoto(
-    up: &TlogUpload,
+pub async fn upload_intoto<L: TransparencyLog>(
+    up: &TlogUpload<L>,
     envelope_json: &[u8],
     signature: &[u8],
     key: &PublicKey,
@@ -170,8 +249,8 @@ pub async fn upload_intoto(
 
 /// Verifies the log entry of a signature: from `bundled` when the signature carries one, else
 /// by searching the log for `search_digest`. Every entry must match `expected`.
-pub async fn verify_signature_entry(
-    tv: &TlogVerify,
+pub async fn verify_signature_entry<L: TransparencyLog>(
+    tv: &TlogVerify<L>,
     bundled: Option<&LogEntry>,
     search_digest: Option<&Digest>,
     expected: &Expected<'_>,

@@ -7,9 +7,35 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The flags to name after a library error about inputs (the library names no flags).
+fn flag_hint(err: &anyhow::Error) -> Option<&'static str> {
+    let lib = err.chain().find_map(|c| {
+        c.downcast_ref::<cosign::Error>()
+            .or_else(|| c.downcast_ref::<VerifyFailure>().map(|f| &f.0))
+    })?;
+    match lib {
+        cosign::Error::Missing("a signature or a bundle") => Some("--signature or --bundle"),
+        cosign::Error::Missing("a DSSE envelope (signature or bundle)") => {
+            Some("--signature or --bundle")
+        }
+        cosign::Error::Missing("a signature") => Some("--signature"),
+        cosign::Error::Missing("a file") => Some("-f"),
+        cosign::Error::Mismatch { .. } => Some("--signature and --bundle"),
+        _ => None,
+    }
+}
+
 /// The message of an error with its causes, `a: b: c`, without repeating a cause that the
-/// message above it already includes.
+/// message above it already includes, and the flags a library error is about.
 pub fn message(err: &anyhow::Error) -> String {
+    let mut text = chain_message(err);
+    if let Some(flags) = flag_hint(err) {
+        text.push_str(&format!(" ({flags})"));
+    }
+    text
+}
+
+fn chain_message(err: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in err.chain() {
         let part = cause.to_string();

@@ -4,9 +4,12 @@
 mod args;
 mod argv;
 mod commands;
+mod ctx;
 mod env;
 mod exit;
+mod output;
 mod printer;
+mod progress;
 mod prompt;
 mod settings;
 

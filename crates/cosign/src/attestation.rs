@@ -13,8 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use cosign_crypto::PublicKey;
 use cosign_tlog::LogEntry;
 use cosign_types::bundle::{
-    BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent, PublicKeyIdentifier, VerificationMaterial,
-    VerificationMaterialContent, X509Certificate,
+    BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent, VerificationMaterialContent,
 };
 use cosign_types::dsse::{Envelope, EnvelopeSignature, IN_TOTO_PAYLOAD_TYPE};
 use cosign_types::intoto::Statement;
@@ -39,17 +38,6 @@ pub enum RekorEntryType {
     Intoto,
 }
 
-impl RekorEntryType {
-    /// Parses `dsse` or `intoto`.
-    pub fn parse(text: &str) -> Result<Self, Error> {
-        match text {
-            "dsse" => Ok(Self::Dsse),
-            "intoto" => Ok(Self::Intoto),
-            _ => Err(Error::Usage("unknown value for rekor-entry-type".into())),
-        }
-    }
-}
-
 /// A signed attestation.
 #[derive(Clone, Debug)]
 pub struct SignedAttestation {
@@ -66,13 +54,6 @@ pub struct SignedAttestation {
     pub entry: Option<LogEntry>,
 }
 
-fn tlog_ctx(e: cosign_tlog::TlogError) -> Error {
-    Error::Tlog {
-        context: "recording the log entry in the bundle".into(),
-        source: Box::new(e),
-    }
-}
-
 impl SignedAttestation {
     /// A Sigstore bundle v0.3 holding the envelope, the key hint (or certificate) and the log
     /// entry.
@@ -81,25 +62,13 @@ impl SignedAttestation {
         key: &PublicKey,
         certificate: Option<&Certificate>,
     ) -> Result<Vec<u8>, Error> {
-        let tlog_entries = match &self.entry {
-            Some(e) => vec![e.to_bundle_entry().map_err(tlog_ctx)?],
-            None => Vec::new(),
-        };
-        let content = match certificate {
-            Some(c) => VerificationMaterialContent::Certificate(X509Certificate {
-                raw_bytes: c.der.clone(),
-            }),
-            None => VerificationMaterialContent::PublicKey(PublicKeyIdentifier {
-                hint: STANDARD.encode(key.hint()),
-            }),
-        };
         Ok(Bundle {
             media_type: BUNDLE_V03_MEDIA_TYPE.to_owned(),
-            verification_material: VerificationMaterial {
-                content,
-                tlog_entries,
-                timestamp_verification_data: None,
-            },
+            verification_material: crate::blob::bundle::verification_material(
+                key,
+                certificate,
+                self.entry.as_ref(),
+            )?,
             content: BundleContent::DsseEnvelope(self.envelope.clone()),
         }
         .to_json())
@@ -349,9 +318,9 @@ pub fn bundle_candidate(name: &str, bundle: &Bundle) -> Result<Candidate, Error>
     match &bundle.verification_material.content {
         VerificationMaterialContent::PublicKey(_) => {}
         _ => {
-            return Err(Error::Usage(format!(
-                "{name} carries a certificate: keyless verification is not supported by this build yet"
-            )));
+            return Err(Error::Unsupported {
+                what: format!("{name} carries a certificate: keyless verification"),
+            });
         }
     }
     let BundleContent::DsseEnvelope(env) = &bundle.content else {

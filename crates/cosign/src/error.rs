@@ -33,6 +33,16 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
+    /// An input is over its size limit (checked before it is read whole).
+    #[error("{what} {path} is larger than {limit} bytes")]
+    TooLarge {
+        /// What the input holds (`predicate`, `bundle file` ...).
+        what: &'static str,
+        /// The path (or `standard input`).
+        path: PathBuf,
+        /// The limit.
+        limit: u64,
+    },
     /// A key or signature operation failed.
     #[error("{context}: {source}")]
     Crypto {
@@ -79,6 +89,73 @@ pub enum Error {
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Usage(String),
+    /// An input (a file, a document, a value) is not what the operation needs.
+    #[error("{what}: {reason}")]
+    Invalid {
+        /// The input, named as the user gave it.
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A value outside a closed set, in cosign's words.
+    #[error("unknown {what}: {value:?}, must be one of {allowed}")]
+    UnknownValue {
+        /// What the value is (`SBOM type` ...).
+        what: &'static str,
+        /// The value given.
+        value: String,
+        /// The values accepted, as cosign lists them.
+        allowed: &'static str,
+    },
+    /// Something the operation needs was not given.
+    #[error("{0} is required")]
+    Missing(&'static str),
+    /// Two inputs that must agree do not.
+    #[error("the {what} given differs from the one in the {other}")]
+    Mismatch {
+        /// The input given on its own.
+        what: &'static str,
+        /// Where the other copy is.
+        other: &'static str,
+    },
+    /// Something this build does not do (yet).
+    #[error("{what} is not supported by this build yet")]
+    Unsupported {
+        /// What was asked for.
+        what: String,
+    },
+    /// A stored document kept changing under concurrent writers (decision 0004).
+    #[error("{location} kept changing under concurrent writers; gave up after {attempts} attempts")]
+    ConcurrentUpdate {
+        /// The repository and tag.
+        location: String,
+        /// The attempts made.
+        attempts: usize,
+    },
+    /// More entries than cosign accepts in one place.
+    #[error("{location} would hold {count} {what}; cosign accepts at most {max}")]
+    TooMany {
+        /// Where (`repo:tag`).
+        location: String,
+        /// What is counted (`layers`, `referrers`).
+        what: &'static str,
+        /// How many there would be.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Something asked for is not there.
+    #[error("{0}")]
+    NotFound(String),
+    /// A format or value check of `cosign-types` failed.
+    #[error(transparent)]
+    Types(#[from] cosign_types::TypesError),
+    /// A policy file that is neither Rego nor CUE (cosign's wording).
+    #[error("invalid policy format, expected .cue or .rego")]
+    UnsupportedPolicy(PathBuf),
+    /// An internal invariant did not hold (a bug, never a user error).
+    #[error("internal error: {0}")]
+    Internal(&'static str),
     /// A registry request failed.
     #[error("{context}: {source}")]
     Registry {

@@ -21,15 +21,48 @@ pub fn read_small_file(path: &Path, what: &'static str, limit: u64) -> Result<Ve
         .read_to_end(&mut data)
         .map_err(|e| Error::io("reading", path, e))?;
     if data.len() as u64 > limit {
-        return Err(Error::Usage(format!(
-            "{what} {} is larger than {limit} bytes",
-            path.display()
-        )));
+        return Err(Error::TooLarge {
+            what,
+            path: path.to_owned(),
+            limit,
+        });
     }
     if data.is_empty() {
         return Err(Error::EmptyFile {
             what,
             path: path.to_owned(),
+        });
+    }
+    Ok(data)
+}
+
+/// Reads a user-given input of at most `limit` bytes: `-` is standard input, anything else a
+/// file (a pipe such as `/dev/fd/63` too). `what` names its role (`predicate`, `bundle` ...).
+/// Empty inputs are returned as they are: callers say whether that is an error.
+pub fn read_input(arg: &Path, what: &'static str, limit: u64) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    let mut data = Vec::new();
+    let stdin = arg == Path::new("-");
+    let shown: PathBuf = if stdin {
+        PathBuf::from("standard input")
+    } else {
+        arg.to_owned()
+    };
+    let read = if stdin {
+        std::io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut data)
+    } else {
+        check_regular_or_stream(arg, "reading")?;
+        fs::File::open(arg).and_then(|f| f.take(limit + 1).read_to_end(&mut data))
+    };
+    read.map_err(|e| Error::io("reading", &shown, e))?;
+    if data.len() as u64 > limit {
+        return Err(Error::TooLarge {
+            what,
+            path: shown,
+            limit,
         });
     }
     Ok(data)

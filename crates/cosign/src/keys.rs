@@ -47,9 +47,10 @@ pub async fn read_key_material(
         KeyRef::Env(name) => {
             let value = env(name).ok_or_else(|| Error::EnvKeyUnset(name.clone()))?;
             if value.is_empty() {
-                return Err(Error::Usage(format!(
-                    "loading key from env://{name}: the environment variable is empty"
-                )));
+                return Err(Error::Invalid {
+                    what: format!("loading key from env://{name}"),
+                    reason: "the environment variable is empty".into(),
+                });
             }
             Ok(Zeroizing::new(value.into_bytes()))
         }
@@ -134,14 +135,16 @@ pub fn decrypt_key_material(
     match pem_label(material) {
         Some(label) if ENCRYPTED_KEY_LABELS.contains(&label) => {}
         Some(label) => {
-            return Err(Error::Usage(format!(
-                "loading private key {source_name}: unsupported pem type: {label}"
-            )));
+            return Err(Error::Invalid {
+                what: format!("loading private key {source_name}"),
+                reason: format!("unsupported pem type: {label}"),
+            });
         }
         None => {
-            return Err(Error::Usage(format!(
-                "loading private key {source_name}: no PEM block found (expected an encrypted cosign private key)"
-            )));
+            return Err(Error::Invalid {
+                what: format!("loading private key {source_name}"),
+                reason: "no PEM block found (expected an encrypted cosign private key)".into(),
+            });
         }
     }
     let pass = password()?;
@@ -229,9 +232,12 @@ pub async fn load_public_key(
     if let Some(label) = pem_label(&material)
         && ENCRYPTED_KEY_LABELS.contains(&label)
     {
-        return Err(Error::Usage(format!(
-            "loading public key {keyref}: this is a private key; verify with the public key (cosign public-key --key {keyref} > cosign.pub)"
-        )));
+        return Err(Error::Invalid {
+            what: format!("loading public key {keyref}"),
+            reason: format!(
+                "this is a private key; verify with the public key (cosign public-key --key {keyref} > cosign.pub)"
+            ),
+        });
     }
     PublicKey::from_pem(&material)
         .map_err(|e| Error::crypto(format!("loading public key {keyref}"), e))

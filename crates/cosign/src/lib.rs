@@ -5,7 +5,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod attest_blob;
 pub mod attestation;
 pub mod blob;
 pub mod certs;

@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use crate::Error;
+use crate::attestation::VerifiedAttestation;
 use crate::fsutil::read_small_file;
 
 /// The query cosign evaluates.
@@ -35,7 +36,54 @@ pub struct Policies {
     pub cue: Vec<PathBuf>,
 }
 
+/// What the policies found over a set of attestations.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyOutcome {
+    /// The attestations every policy allowed, in order.
+    pub passed: Vec<VerifiedAttestation>,
+    /// For each attestation examined, in order: whether CUE and Rego policies were evaluated on
+    /// it (`(cue, rego)`), so that callers can report each evaluation where cosign does.
+    pub evaluated: Vec<(bool, bool)>,
+    /// The failures, in cosign's words, in order.
+    pub failures: Vec<String>,
+}
+
 impl Policies {
+    /// Runs the policies over each attestation's statement: CUE first, then Rego; an
+    /// attestation that fails one is not given to the next. With no policies everything passes.
+    pub fn apply(&self, attestations: Vec<VerifiedAttestation>) -> PolicyOutcome {
+        let mut out = PolicyOutcome::default();
+        if self.is_empty() {
+            out.passed = attestations;
+            return out;
+        }
+        for a in attestations {
+            let input = &a.statement.document;
+            let mut ran = (false, false);
+            let mut allowed = true;
+            if !self.cue.is_empty() {
+                ran.0 = true;
+                if let Err(e) = self.evaluate_cue(input) {
+                    out.failures.push(e);
+                    allowed = false;
+                }
+            }
+            if allowed && !self.rego.is_empty() {
+                ran.1 = true;
+                let errs = self.evaluate_rego(input);
+                if !errs.is_empty() {
+                    out.failures.extend(errs);
+                    allowed = false;
+                }
+            }
+            out.evaluated.push(ran);
+            if allowed {
+                out.passed.push(a);
+            }
+        }
+        out
+    }
+
     /// Reads `--policy` files. Anything but `.rego` and `.cue` is refused with cosign's
     /// "invalid policy format, expected .cue or .rego".
     pub fn load(paths: &[PathBuf]) -> Result<Self, Error> {
@@ -54,9 +102,7 @@ impl Policies {
                     out.cue.push(p.clone());
                 }
                 _ => {
-                    return Err(Error::Usage(
-                        "invalid policy format, expected .cue or .rego".into(),
-                    ));
+                    return Err(Error::UnsupportedPolicy(p.clone()));
                 }
             }
         }

@@ -100,11 +100,11 @@ impl Signer {
                 .sign_message(scheme, message)
                 .map_err(|e| Error::crypto("signing", e)),
             Self::Remote(r) => {
-                let alg = scheme.prehash().ok_or_else(|| {
-                    Error::Usage(format!(
-                        "{} can only sign digests; the {scheme} scheme signs whole messages",
-                        r.reference()
-                    ))
+                let alg = scheme.prehash().ok_or_else(|| Error::Invalid {
+                    what: r.reference().to_string(),
+                    reason: format!(
+                        "can only sign digests; the {scheme} scheme signs whole messages"
+                    ),
                 })?;
                 self.sign_digest(scheme, &cosign_crypto::hash(alg, message))
                     .await

@@ -1,57 +1,29 @@
 //! `cosign attest-blob` and `cosign verify-blob-attestation`: in-toto attestations about files,
 //! whose digest is computed in one streaming pass.
 
-use std::path::{Path, PathBuf};
-
 use anyhow::{Context as _, Result, bail};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use cosign::attest_blob::{
-    check_statement, digest_input, parse_subject_hash, predicate_statement, subject_name,
-};
-use cosign::attestation::{
-    AttestationPolicy, Candidate, RekorEntryType, bundle_candidate, sign_statement, verify_one,
-};
+use cosign::attestation::{RekorEntryType, sign_statement};
 use cosign::blob::BlobInput;
+use cosign::blob::attest::{
+    ClaimedSubject, VerifyBlobAttestationOptions, blob_statement, check_statement,
+    verify_attestation,
+};
 use cosign::fsutil::write_atomic;
-use cosign_crypto::PublicKey;
-use cosign_types::bundle::Bundle;
-use cosign_types::legacy_bundle::LocalSignedPayload;
+use cosign_types::HashAlgorithm;
 use cosign_types::predicate::PredicateType;
-use cosign_types::{Digest, HashAlgorithm};
 
-use super::Ctx;
-use super::attest::{read_input, read_predicate};
-use super::keys::load_signing_key;
 use crate::args::{AttestBlobArgs, VerifyBlobAttestationArgs};
-
-/// `-` is standard input; an existing path is a file; otherwise `alg:hex` is a digest.
-fn parse_input(arg: &str) -> BlobInput {
-    if arg == "-" {
-        return BlobInput::Stdin;
-    }
-    let path = Path::new(arg);
-    if !path.exists()
-        && let Ok(d) = arg.parse::<Digest>()
-    {
-        return BlobInput::Digest(d);
-    }
-    BlobInput::File(PathBuf::from(arg))
-}
+use crate::ctx::Ctx;
+use crate::settings::inputs::{parse_hex_digest, read_input, read_predicate};
+use crate::settings::signing::SigningSettings;
 
 pub fn attest(args: &AttestBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
-    if args.key.sk {
-        bail!("hardware security keys (--sk) are not supported by this build");
-    }
+    crate::settings::keys::refuse_sk(args.key.sk)?;
     if args.predicate.is_some() == args.statement.is_some() {
         bail!("one of --predicate or --statement must be set");
     }
-    let entry_type = RekorEntryType::parse(&args.rekor_entry_type)?;
-    let Some(key_ref) = &args.key.key else {
-        bail!(
-            "keyless signing (Fulcio and OIDC) is not supported by this build yet: pass --key <key>"
-        );
-    };
+    let entry_type = RekorEntryType::from(args.rekor_entry_type);
+    crate::settings::signing::signing_key_ref(&args.key)?;
     if args.new_bundle_format {
         if args.bundle.is_none() {
             bail!("must specify --bundle with --new-bundle-format");
@@ -97,45 +69,28 @@ pub fn attest(args: &AttestBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
         if blob == "-" || predicate_arg == "-" {
             stdin_busy = Some("the attested data");
         }
-        let subject = match &args.hash {
-            Some(hex) => parse_subject_hash(hex)?,
-            None => {
-                let input = if blob == "-" {
-                    BlobInput::Stdin
-                } else {
-                    ctx.printer.info(&format!("Using payload from: {blob}"));
-                    BlobInput::File(PathBuf::from(blob))
-                };
-                digest_input(&input, HashAlgorithm::Sha256)?
-            }
-        };
+        if blob != "-" && args.hash.is_none() {
+            ctx.printer.info(&format!("Using payload from: {blob}"));
+        }
+        let hash = args
+            .hash
+            .as_deref()
+            .map(|h| parse_hex_digest("--hash", HashAlgorithm::Sha256, h))
+            .transpose()?;
         let predicate = read_predicate(ctx, predicate_arg)?;
-        predicate_statement(
+        blob_statement(
+            blob,
+            hash,
             &predicate_type,
             &predicate,
-            &subject_name(blob),
-            &subject,
             &cosign::time::rfc3339(cosign::time::now_unix()),
         )?
     };
-    let certificate = args
-        .key
-        .certificate
-        .as_deref()
-        .map(cosign::certs::load_certificate)
-        .transpose()?;
-    let key = load_signing_key(ctx, key_ref, stdin_busy)?;
-    if let Some(cert) = &certificate
-        && cert.public_key != key.public_key()
-    {
-        bail!("public key in certificate does not match that in the signing key");
-    }
-    let tlog = super::tlog::upload(
-        ctx,
-        args.rekor.tlog_upload,
-        &args.rekor.rekor_url,
-        args.key.yes,
-    )?;
+    let SigningSettings {
+        signer: key,
+        certificate,
+        tlog,
+    } = SigningSettings::resolve(&args.key, &args.rekor, ctx, stdin_busy)?;
     let signed = ctx.block_on(async {
         Ok(sign_statement(
             &key,
@@ -193,65 +148,12 @@ pub fn attest(args: &AttestBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The envelope and log entry of a `--bundle` file (Sigstore bundle or cosign's legacy JSON).
-fn read_bundle(path: &Path, key: &PublicKey) -> Result<Candidate> {
-    let name = format!("bundle {}", path.display());
-    let data = read_input(&path.display().to_string(), "bundle")?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&data).with_context(|| format!("{name} is not JSON"))?;
-    if value.get("mediaType").is_some() {
-        let bundle = Bundle::from_json(&data).with_context(|| format!("parsing {name}"))?;
-        if bundle.version().is_none() {
-            bail!("{name}: unsupported media type {:?}", bundle.media_type);
-        }
-        return Ok(bundle_candidate(&name, &bundle)?);
-    }
-    if value.get("base64Signature").is_none() {
-        bail!("{name} is neither a Sigstore bundle nor a cosign legacy bundle");
-    }
-    let legacy =
-        LocalSignedPayload::from_json(&data).with_context(|| format!("parsing legacy {name}"))?;
-    let envelope_json = STANDARD
-        .decode(legacy.base64_signature.trim())
-        .with_context(|| format!("{name}: base64Signature is not valid base64"))?;
-    if let Some(cert) = legacy.cert.as_deref().filter(|c| !c.is_empty()) {
-        let pem = STANDARD
-            .decode(cert.trim())
-            .ok()
-            .filter(|b| b.starts_with(b"-----BEGIN"))
-            .unwrap_or_else(|| cert.as_bytes().to_vec());
-        let bundled = match cosign::keys::pem_label(&pem) {
-            Some("CERTIFICATE") => cosign::certs::parse_certificate(&pem, &name)?.public_key,
-            _ => PublicKey::from_pem(&pem)
-                .with_context(|| format!("{name}: reading the public key in `cert`"))?,
-        };
-        if &bundled != key {
-            bail!(
-                "{name} names a different key than --key: the attestation was not signed with this key"
-            );
-        }
-    }
-    let entry = legacy
-        .rekor_bundle
-        .as_ref()
-        .map(cosign_tlog::LogEntry::from_legacy_bundle)
-        .transpose()
-        .with_context(|| format!("{name}: reading rekorBundle"))?;
-    Ok(Candidate {
-        name,
-        envelope_json,
-        entry,
-    })
-}
-
 pub fn verify(args: &VerifyBlobAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
     if args.signature.is_none() && args.bundle.is_none() {
         bail!("please specify path to the DSSE envelope signature via --signature or --bundle");
     }
-    if args.sk {
-        bail!("hardware security keys (--sk) are not supported by this build");
-    }
-    let Some(key_ref) = &args.key else {
+    crate::settings::keys::refuse_sk(args.key.sk)?;
+    let Some(key_ref) = &args.key.key else {
         if args.bundle.is_some() {
             bail!(
                 "verifying a bundle without --key (keyless, against Fulcio certificates) is not supported by this build yet: pass --key"
@@ -262,19 +164,16 @@ pub fn verify(args: &VerifyBlobAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
         );
     };
     let predicate_type = PredicateType::parse(&args.predicate_type)?;
-    let tlog = super::tlog::verify_flags(&args.log, ctx, "blob attestation")?;
-    let key = super::keys::load_verification_key(ctx, key_ref)?;
+    let tlog = crate::settings::tlog::verify_flags(&args.log, ctx, "blob attestation")?;
+    let key = crate::settings::keys::load_verification_key(ctx, key_ref)?;
     let subject = if args.check_claims {
         Some(match (&args.digest, &args.blob) {
-            (Some(hex), _) => {
-                let alg: HashAlgorithm = args
-                    .digest_alg
-                    .parse()
-                    .with_context(|| format!("--digestAlg {}", args.digest_alg))?;
-                Digest::from_hex(alg, &hex.trim().to_ascii_lowercase())
-                    .with_context(|| format!("--digest {hex:?} is not a {alg} digest in hex"))?
-            }
-            (None, Some(blob)) => digest_input(&parse_input(blob), HashAlgorithm::Sha256)?,
+            (Some(hex), _) => ClaimedSubject::Digest(parse_hex_digest(
+                "--digest",
+                HashAlgorithm::from(args.digest_alg),
+                hex,
+            )?),
+            (None, Some(blob)) => ClaimedSubject::Blob(BlobInput::parse(blob)),
             (None, None) => bail!(
                 "the blob or --digest is needed to check the claims (or pass --check-claims=false)"
             ),
@@ -282,38 +181,17 @@ pub fn verify(args: &VerifyBlobAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
     } else {
         None
     };
-    let mut candidate = match &args.bundle {
-        Some(path) => Some(read_bundle(path, &key)?),
-        None => None,
-    };
-    if let Some(path) = &args.signature {
-        let envelope_json = read_input(&path.display().to_string(), "signature")?;
-        match &candidate {
-            Some(c) if c.envelope_json != envelope_json => {
-                bail!("the envelope given with --signature differs from the one in the bundle")
-            }
-            Some(_) => {}
-            None => {
-                candidate = Some(Candidate {
-                    name: format!("attestation {}", path.display()),
-                    envelope_json,
-                    entry: None,
-                });
-            }
-        }
-    }
-    let Some(candidate) = candidate else {
-        bail!("please specify path to the DSSE envelope signature via --signature or --bundle");
-    };
-    let policy = AttestationPolicy {
+    let opts = VerifyBlobAttestationOptions {
         key: &key,
         predicate_type: &predicate_type,
-        subject: subject.as_ref(),
+        subject,
+        bundle: args.bundle.as_deref(),
+        signature: args.signature.as_deref(),
         tlog: tlog.as_ref(),
     };
-    let verified = ctx.block_on(async { Ok(verify_one(&policy, candidate).await?) })?;
+    let verified = ctx.block_on(async { Ok(verify_attestation(&opts).await?) })?;
     if verified.tlog.as_ref().is_some_and(|t| t.entry.inactive_key) {
-        ctx.printer.info(super::tlog::INACTIVE_KEY_INFO);
+        ctx.printer.info(crate::settings::tlog::INACTIVE_KEY_INFO);
     }
     ctx.printer.info("Verified OK");
     Ok(())

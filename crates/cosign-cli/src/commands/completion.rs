@@ -3,16 +3,11 @@
 use anyhow::Result;
 use clap_complete::Shell;
 
-use super::Ctx;
 use crate::args::{Cli, CompletionArgs};
+use crate::ctx::Ctx;
 
 pub fn run(args: &CompletionArgs, ctx: &Ctx<'_>) -> Result<()> {
-    let shell = match args.shell.as_str() {
-        "bash" => Shell::Bash,
-        "zsh" => Shell::Zsh,
-        "fish" => Shell::Fish,
-        _ => Shell::PowerShell,
-    };
+    let shell = Shell::from(args.shell);
     let mut cmd = Cli::full_command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "cosign", &mut buf);

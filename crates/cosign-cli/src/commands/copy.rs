@@ -1,14 +1,14 @@
 //! `cosign copy`.
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 use cosign::image::copy::{CopyOptions, copy};
 use cosign::image::storage::AttachmentKind;
-use cosign_types::oci::Platform;
 
-use super::Ctx;
-use super::progress::Bars;
-use super::registry::{self, StderrReporter};
 use crate::args::CopyArgs;
+use crate::ctx::Ctx;
+use crate::output::StderrReporter;
+use crate::progress::Bars;
+use crate::settings::registry;
 
 /// `--only sig,att,sbom` (cosign's `parseOnlyOpt`).
 fn parse_only(text: &str, sig_only: bool) -> Result<Vec<AttachmentKind>> {
@@ -34,14 +34,8 @@ fn parse_only(text: &str, sig_only: bool) -> Result<Vec<AttachmentKind>> {
 
 pub fn run(args: &CopyArgs, ctx: &Ctx<'_>) -> Result<()> {
     let only = parse_only(&args.only, args.sig_only)?;
-    let images = registry::parse_images(&[args.source.clone(), args.destination.clone()])?;
-    let platform = match &args.platform {
-        Some(p) => Some(
-            Platform::parse(p)
-                .with_context(|| format!("parsing platform {p:?}: expected os/arch[/variant]"))?,
-        ),
-        None => None,
-    };
+    let images = [args.source.clone(), args.destination.clone()];
+    let platform = args.platform.clone();
     let reg = registry::client(&args.registry, ctx.timeout)?;
     let storage = registry::storage(&args.registry)?;
     let opts = CopyOptions {

@@ -3,8 +3,8 @@
 
 use anyhow::Result;
 
-use super::Ctx;
 use crate::args::EnvArgs;
+use crate::ctx::Ctx;
 use crate::env::{self, REGISTRY};
 
 const MASK: &str = "******";

@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use cosign::fsutil::StagedFile;
 use cosign_crypto::PrivateKey;
-use cosign_kms::{KeyRef, PinRequest, Pkcs11Error, Pkcs11Pin, Pkcs11Uri};
-use zeroize::Zeroizing;
+use cosign_kms::KeyRef;
 
-use super::{Ctx, env_lookup};
 use crate::args::{GenerateKeyPairArgs, ImportKeyPairArgs, PublicKeyArgs};
-use crate::prompt::{PasswordSource, confirm_continue, read_pin};
+use crate::ctx::Ctx;
+use crate::prompt::{PasswordSource, confirm_continue};
+use crate::settings::keys::{env_lookup, load_signing_key, refuse_sk};
 
 /// Writes `<prefix>.key` (0600) and `<prefix>.pub` (0644) all-or-nothing, after the overwrite
 /// check, printing cosign's two lines.
@@ -140,98 +140,8 @@ pub fn import_key_pair(args: &ImportKeyPairArgs, ctx: &Ctx<'_>) -> Result<()> {
     write_key_pair(ctx, &key, &password, &args.output_key_prefix, args.yes)
 }
 
-/// Loads a private key from `--key`, asking for its password when it is encrypted (or for the
-/// PIN of a PKCS#11 token).
-pub fn load_signing_key(
-    ctx: &Ctx<'_>,
-    key: &str,
-    stdin_busy: Option<&str>,
-) -> Result<cosign::Signer> {
-    let keyref = KeyRef::parse(key)?;
-    if let KeyRef::Pkcs11(uri) = &keyref {
-        return open_pkcs11_key(ctx, uri, stdin_busy);
-    }
-    let source = PasswordSource::detect();
-    let printer = ctx.printer;
-    let mut password = || -> Result<Zeroizing<Vec<u8>>, cosign::Error> {
-        source
-            .read(printer, false, stdin_busy)
-            .map_err(|e| cosign::Error::Password(crate::exit::message(&e)))
-    };
-    let timeout = ctx.timeout;
-    let key = ctx.block_on(async {
-        Ok(cosign::keys::load_signing_key(&keyref, &env_lookup, &mut password, timeout).await?)
-    })?;
-    Ok(key)
-}
-
-/// Opens a PKCS#11 key: PIN from the URI, `COSIGN_PKCS11_PIN`, else asked as cosign asks.
-fn open_pkcs11_key(
-    ctx: &Ctx<'_>,
-    uri: &Pkcs11Uri,
-    stdin_busy: Option<&str>,
-) -> Result<cosign::Signer> {
-    let settings = cosign::keys::pkcs11_settings(&env_lookup);
-    let printer = ctx.printer;
-    let mut prompt = |req: &PinRequest| -> Result<Pkcs11Pin, Pkcs11Error> {
-        let text = match &req.key_label {
-            Some(key) => format!(
-                "Enter PIN for key '{key}' in PKCS11 token '{}': ",
-                req.token_label
-            ),
-            None => format!("Enter PIN for PKCS11 token '{}': ", req.token_label),
-        };
-        read_pin(printer, &text, stdin_busy)
-            .map(|pin| Pkcs11Pin::new(pin.as_str()))
-            .map_err(|e| Pkcs11Error::PinPrompt {
-                token: req.token_label.clone(),
-                reason: crate::exit::message(&e),
-            })
-    };
-    Ok(cosign::keys::open_pkcs11_signer(
-        uri,
-        &settings,
-        Some(&mut prompt),
-    )?)
-}
-
-/// The certificate to sign with: `--certificate` when given, else the certificate stored on
-/// the PKCS#11 token beside the key. Like cosign, warns when a token key has no certificate.
-pub fn signing_certificate(
-    ctx: &Ctx<'_>,
-    key_ref: &str,
-    key: &cosign::Signer,
-    flag: Option<cosign::certs::Certificate>,
-) -> Result<Option<cosign::certs::Certificate>> {
-    if !key_ref.starts_with(cosign_kms::PKCS11_SCHEME) {
-        return Ok(flag);
-    }
-    let token_cert = key.certificate_pem();
-    if token_cert.is_none() {
-        ctx.printer
-            .warn("no x509 certificate retrieved from the PKCS11 token");
-    }
-    match (flag, token_cert) {
-        (Some(cert), _) => Ok(Some(cert)),
-        (None, Some(pem)) => Ok(Some(cosign::certs::parse_certificate(
-            pem.as_bytes(),
-            "from the PKCS11 token",
-        )?)),
-        (None, None) => Ok(None),
-    }
-}
-
-/// Loads the verification (public) key named by `--key`: a file, `env://`, URL, KMS or token.
-pub fn load_verification_key(ctx: &Ctx<'_>, key: &str) -> Result<cosign_crypto::PublicKey> {
-    let keyref = KeyRef::parse(key)?;
-    let timeout = ctx.timeout;
-    ctx.block_on(async { Ok(cosign::keys::load_public_key(&keyref, &env_lookup, timeout).await?) })
-}
-
 pub fn public_key(args: &PublicKeyArgs, ctx: &Ctx<'_>) -> Result<()> {
-    if args.sk {
-        bail!("hardware security keys (--sk) are not supported by this build");
-    }
+    refuse_sk(args.sk)?;
     let Some(key) = &args.key else {
         bail!("one of --key or --sk is required");
     };

@@ -3,13 +3,14 @@
 use anyhow::Result;
 use cosign::image::layout::{load, save};
 
-use super::Ctx;
-use super::progress::Bars;
-use super::registry::{self, StderrReporter};
 use crate::args::{LoadArgs, SaveArgs};
+use crate::ctx::Ctx;
+use crate::output::StderrReporter;
+use crate::progress::Bars;
+use crate::settings::registry;
 
 pub fn save_cmd(args: &SaveArgs, ctx: &Ctx<'_>) -> Result<()> {
-    let image = registry::parse_images(std::slice::from_ref(&args.image))?.remove(0);
+    let image = args.image.clone();
     let reg = registry::client(&args.registry, ctx.timeout)?;
     let storage = registry::storage(&args.registry)?;
     ctx.block_on(async {
@@ -19,7 +20,7 @@ pub fn save_cmd(args: &SaveArgs, ctx: &Ctx<'_>) -> Result<()> {
 }
 
 pub fn load_cmd(args: &LoadArgs, ctx: &Ctx<'_>) -> Result<()> {
-    let image = registry::parse_images(std::slice::from_ref(&args.image))?.remove(0);
+    let image = args.image.clone();
     let reg = registry::client(&args.registry, ctx.timeout)?;
     let storage = registry::storage(&args.registry)?;
     ctx.block_on(async {

@@ -4,8 +4,8 @@
 use anyhow::{Context as _, Result, bail};
 use cosign::image::refs::{dockerfile_images, yaml_images};
 
-use super::Ctx;
 use crate::args::{DockerfileVerifyArgs, ManifestVerifyArgs};
+use crate::ctx::Ctx;
 
 /// The most read from a Dockerfile or manifest.
 const MAX_FILE: u64 = 16 << 20;

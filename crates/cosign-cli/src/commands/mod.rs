@@ -11,12 +11,9 @@ mod keys;
 mod layout;
 mod manifest_verify;
 mod pkcs11_tool;
-mod progress;
-mod registry;
 mod sbom;
 mod sign;
 mod sign_blob;
-mod tlog;
 mod tree;
 mod upload;
 mod verify;
@@ -24,51 +21,17 @@ mod verify_attestation;
 mod verify_blob;
 mod version;
 
-use std::time::Duration;
-
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use crate::args::{
     AttachCommand, Cli, Command, DockerfileCommand, DownloadCommand, ManifestCommand, UploadCommand,
 };
+use crate::ctx::Ctx;
 use crate::printer::Printer;
-
-/// What every command gets besides its own arguments.
-pub struct Ctx<'a> {
-    /// Output.
-    pub printer: &'a Printer,
-    /// `--timeout`, applied to network operations.
-    pub timeout: Duration,
-}
-
-impl Ctx<'_> {
-    /// Runs an async flow to completion on a single-threaded runtime, bounded by `--timeout`.
-    pub fn block_on<T>(&self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("starting the async runtime")?;
-        let timeout = self.timeout;
-        rt.block_on(async move {
-            if timeout.is_zero() {
-                return fut.await;
-            }
-            match tokio::time::timeout(timeout, fut).await {
-                Ok(r) => r,
-                Err(_) => {
-                    anyhow::bail!("timed out after {timeout:?} (set --timeout to allow longer)")
-                }
-            }
-        })
-    }
-}
 
 /// Dispatches to the command.
 pub fn run(cli: Cli, printer: &Printer) -> Result<()> {
-    let ctx = Ctx {
-        printer,
-        timeout: cli.global.timeout,
-    };
+    let ctx = Ctx::new(printer, cli.global.timeout);
     match cli.command {
         Command::Pkcs11Tool(a) => pkcs11_tool::run(&a, &ctx),
         Command::Version(a) => version::run(&a, &ctx),
@@ -88,51 +51,46 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Attach(AttachCommand::Attestation(a)) => attest::attach(&a, &ctx),
         Command::Download(DownloadCommand::Attestation(a)) => attest::download(&a, &ctx),
         Command::Generate(a) => {
-            progress::deprecated(&ctx, "generate", progress::notices::GENERATE);
+            crate::progress::deprecated(&ctx, "generate", crate::progress::notices::GENERATE);
             images::generate(&a, &ctx)
         }
         Command::Attach(AttachCommand::Signature(a)) => {
-            progress::deprecated(&ctx, "attach", progress::notices::ATTACH);
+            crate::progress::deprecated(&ctx, "attach", crate::progress::notices::ATTACH);
             images::attach_signature_cmd(&a, &ctx)
         }
         Command::Download(DownloadCommand::Signature(a)) => images::download_signature(&a, &ctx),
         Command::Triangulate(a) => {
-            progress::deprecated(&ctx, "triangulate", progress::notices::TRIANGULATE);
+            crate::progress::deprecated(&ctx, "triangulate", crate::progress::notices::TRIANGULATE);
             images::triangulate(&a, &ctx)
         }
         Command::Clean(a) => images::clean_cmd(&a, &ctx),
         Command::Attach(AttachCommand::Sbom(a)) => {
-            progress::deprecated(&ctx, "attach", progress::notices::ATTACH);
+            crate::progress::deprecated(&ctx, "attach", crate::progress::notices::ATTACH);
             sbom::attach(&a, &ctx)
         }
         Command::Download(DownloadCommand::Sbom(a)) => sbom::download(&a, &ctx),
         Command::Upload(UploadCommand::Blob(a)) => {
-            progress::deprecated(&ctx, "upload", progress::notices::UPLOAD);
+            crate::progress::deprecated(&ctx, "upload", crate::progress::notices::UPLOAD);
             upload::blob(&a, &ctx)
         }
         Command::Upload(UploadCommand::Wasm(a)) => {
-            progress::deprecated(&ctx, "upload", progress::notices::UPLOAD);
+            crate::progress::deprecated(&ctx, "upload", crate::progress::notices::UPLOAD);
             upload::wasm(&a, &ctx)
         }
         Command::Copy(a) => {
-            progress::deprecated(&ctx, "copy", progress::notices::COPY);
+            crate::progress::deprecated(&ctx, "copy", crate::progress::notices::COPY);
             copy::run(&a, &ctx)
         }
         Command::Save(a) => layout::save_cmd(&a, &ctx),
         Command::Load(a) => layout::load_cmd(&a, &ctx),
         Command::Tree(a) => tree::run(&a, &ctx),
         Command::Dockerfile(DockerfileCommand::Verify(a)) => {
-            progress::deprecated(&ctx, "dockerfile", progress::notices::DOCKERFILE);
+            crate::progress::deprecated(&ctx, "dockerfile", crate::progress::notices::DOCKERFILE);
             manifest_verify::dockerfile(a, &ctx)
         }
         Command::Manifest(ManifestCommand::Verify(a)) => {
-            progress::deprecated(&ctx, "manifest", progress::notices::MANIFEST);
+            crate::progress::deprecated(&ctx, "manifest", crate::progress::notices::MANIFEST);
             manifest_verify::manifest(a, &ctx)
         }
     }
-}
-
-/// The environment lookup handed to library flows for `env://` key references.
-pub fn env_lookup(name: &str) -> Option<String> {
-    crate::env::user_named(name)
 }

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use cosign_kms::{PinRequest, Pkcs11Error, Pkcs11Pin};
 
-use super::Ctx;
 use crate::args::{
     Pkcs11ListKeysUrisArgs, Pkcs11ListTokensArgs, Pkcs11ToolArgs, Pkcs11ToolCommand,
 };
+use crate::ctx::Ctx;
 use crate::env;
 use crate::prompt::read_pin;
 

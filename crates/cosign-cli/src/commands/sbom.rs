@@ -6,12 +6,12 @@ use anyhow::{Context as _, Result, bail};
 use cosign::image::sbom::{
     SBOM_ATTACHMENT_DEPRECATION, attach_sbom, find_sbom, sbom_media_type, write_sbom,
 };
-use cosign_types::oci::Platform;
 
-use super::Ctx;
-use super::progress::Bars;
-use super::registry::{self, StderrReporter};
 use crate::args::{AttachSbomArgs, DownloadSbomArgs};
+use crate::ctx::Ctx;
+use crate::output::StderrReporter;
+use crate::progress::Bars;
+use crate::settings::registry;
 use cosign::image::transfer::ProgressSink;
 
 /// The most read from `--sbom -` (standard input) or a file: the attachment cap.
@@ -47,11 +47,11 @@ pub fn attach(args: &AttachSbomArgs, ctx: &Ctx<'_>) -> Result<()> {
         "Attaching SBOMs this way does not sign them. To sign them, use 'cosign attest --predicate {} --key <key path>'.",
         args.sbom
     ));
-    let oci = args.referrers.registry_referrers_mode == "oci-1-1";
+    let oci = args.referrers.registry_referrers_mode == crate::args::ReferrersMode::Oci11;
     if oci && !registry::experimental() {
         bail!("in order to use mode \"oci-1-1\", you must set COSIGN_EXPERIMENTAL=1");
     }
-    let image = registry::parse_images(std::slice::from_ref(&args.image))?.remove(0);
+    let image = args.image.clone();
     let storage = registry::storage(&args.registry)?;
     let data = read_sbom(&args.sbom, storage.max_attachment_limit())?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
@@ -72,14 +72,8 @@ pub fn attach(args: &AttachSbomArgs, ctx: &Ctx<'_>) -> Result<()> {
 
 pub fn download(args: &DownloadSbomArgs, ctx: &Ctx<'_>) -> Result<()> {
     ctx.printer.info(SBOM_ATTACHMENT_DEPRECATION);
-    let image = registry::parse_images(std::slice::from_ref(&args.image))?.remove(0);
-    let platform = match &args.platform {
-        Some(p) => Some(
-            Platform::parse(p)
-                .with_context(|| format!("parsing platform {p:?}: expected os/arch[/variant]"))?,
-        ),
-        None => None,
-    };
+    let image = args.image.clone();
+    let platform = args.platform.clone();
     let storage = registry::storage(&args.registry)?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
     let found =

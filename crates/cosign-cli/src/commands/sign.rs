@@ -6,21 +6,15 @@ use base64::engine::general_purpose::STANDARD;
 use cosign::fsutil::write_atomic;
 use cosign::image::sign::{DEFAULT_CONCURRENCY, SignOptions, sign_images};
 
-use super::Ctx;
-use super::keys::{load_signing_key, signing_certificate};
-use super::registry::{self, StderrReporter};
-use crate::args::SignArgs;
+use crate::args::{ReferrersMode, SignArgs};
+use crate::ctx::Ctx;
+use crate::output::StderrReporter;
+use crate::settings::registry;
+use crate::settings::signing::SigningSettings;
 
 pub fn run(args: &SignArgs, ctx: &Ctx<'_>) -> Result<()> {
-    if args.key.sk {
-        bail!("hardware security keys (--sk) are not supported by this build");
-    }
-    let Some(key_ref) = &args.key.key else {
-        bail!(
-            "keyless signing (Fulcio and OIDC) is not supported by this build yet: pass --key <key>"
-        );
-    };
-    let oci_mode = args.registry_referrers_mode == "oci-1-1";
+    crate::settings::signing::signing_key_ref(&args.key)?;
+    let oci_mode = args.referrers.registry_referrers_mode == ReferrersMode::Oci11;
     if oci_mode && !registry::experimental() {
         bail!("in order to use mode \"oci-1-1\", you must set COSIGN_EXPERIMENTAL=1");
     }
@@ -39,26 +33,12 @@ pub fn run(args: &SignArgs, ctx: &Ctx<'_>) -> Result<()> {
         }
         None => None,
     };
-    let certificate = args
-        .key
-        .certificate
-        .as_deref()
-        .map(cosign::certs::load_certificate)
-        .transpose()?;
-    let key = load_signing_key(ctx, key_ref, None)?;
-    if let Some(cert) = &certificate
-        && cert.public_key != key.public_key()
-    {
-        bail!("public key in certificate does not match that in the signing key");
-    }
-    let certificate = signing_certificate(ctx, key_ref, &key, certificate)?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
-    let tlog = super::tlog::upload(
-        ctx,
-        args.rekor.tlog_upload,
-        &args.rekor.rekor_url,
-        args.key.yes,
-    )?;
+    let SigningSettings {
+        signer: key,
+        certificate,
+        tlog,
+    } = SigningSettings::resolve(&args.key, &args.rekor, ctx, None)?;
     let opts = SignOptions {
         annotations,
         upload: args.upload,

@@ -3,15 +3,17 @@
 use anyhow::{Result, bail};
 use cosign::image::tree::{render, tree};
 
-use super::Ctx;
-use super::registry;
 use crate::args::TreeArgs;
+use crate::ctx::Ctx;
+use crate::settings::registry;
 
 pub fn run(args: &TreeArgs, ctx: &Ctx<'_>) -> Result<()> {
-    if args.referrers.registry_referrers_mode == "oci-1-1" && !registry::experimental() {
+    if args.referrers.registry_referrers_mode == crate::args::ReferrersMode::Oci11
+        && !registry::experimental()
+    {
         bail!("in order to use mode \"oci-1-1\", you must set COSIGN_EXPERIMENTAL=1");
     }
-    let image = registry::parse_images(std::slice::from_ref(&args.image))?.remove(0);
+    let image = args.image.clone();
     let reg = registry::client(&args.registry, ctx.timeout)?;
     let storage = registry::storage(&args.registry)?;
     ctx.printer.out_bytes(
@@ -22,7 +24,9 @@ pub fn run(args: &TreeArgs, ctx: &Ctx<'_>) -> Result<()> {
         .as_bytes(),
     )?;
     let mut found = ctx.block_on(async { Ok(tree(&reg, &image, &storage).await?) })?;
-    if !args.experimental_oci11 && args.referrers.registry_referrers_mode != "oci-1-1" {
+    if !args.experimental_oci11
+        && args.referrers.registry_referrers_mode != crate::args::ReferrersMode::Oci11
+    {
         found.referrers.clear();
     }
     ctx.printer

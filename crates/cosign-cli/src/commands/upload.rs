@@ -3,13 +3,14 @@
 use anyhow::Result;
 use cosign::image::upload::{UploadFile, UploadRequest, upload_blobs, upload_wasm};
 
-use super::Ctx;
-use super::progress::Bars;
-use super::registry::{self, StderrReporter};
 use crate::args::{UploadBlobArgs, UploadWasmArgs};
+use crate::ctx::Ctx;
+use crate::output::StderrReporter;
+use crate::progress::Bars;
+use crate::settings::registry;
 
 pub fn blob(args: &UploadBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
-    let image = registry::parse_images(std::slice::from_ref(&args.image))?.remove(0);
+    let image = args.image.clone();
     let files = args
         .files
         .iter()
@@ -31,7 +32,7 @@ pub fn blob(args: &UploadBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
 }
 
 pub fn wasm(args: &UploadWasmArgs, ctx: &Ctx<'_>) -> Result<()> {
-    let image = registry::parse_images(std::slice::from_ref(&args.image))?.remove(0);
+    let image = args.image.clone();
     let reg = registry::client(&args.registry, ctx.timeout)?;
     let uploaded = ctx.block_on(async {
         Ok(upload_wasm(&reg, &image, &args.file, &StderrReporter, &Bars::new()).await?)

@@ -6,21 +6,21 @@ use cosign::image::store::Store;
 use cosign::image::verify::{ImageVerification, VerifyOptions, verify_image_from};
 use futures_util::stream::{self, StreamExt};
 
-use super::Ctx;
-use super::registry;
-use crate::args::VerifyArgs;
+use crate::args::{OutputFormat, VerifyArgs, VerifyKeyArgs};
+use crate::ctx::Ctx;
 use crate::exit::VerifyFailure;
+use crate::settings::registry;
 
 /// Images verified at once.
 const CONCURRENCY: usize = 8;
 
 pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
-    let key_ref = require_key(args.key.as_deref(), args.sk, args.max_workers)?;
-    let tlog = super::tlog::verify_flags(&args.log, ctx, "signature")?;
-    let (layouts, images) = images_to_verify(args.local_image, &args.images)?;
+    let key_ref = require_key(&args.key, args.images_from.max_workers)?;
+    let tlog = crate::settings::tlog::verify_flags(&args.log, ctx, "signature")?;
+    let (layouts, images) = images_to_verify(args.images_from.local_image, &args.images)?;
     let annotations = registry::parse_annotations(&args.annotations)?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
-    let key = super::keys::load_verification_key(ctx, key_ref)?;
+    let key = crate::settings::keys::load_verification_key(ctx, key_ref)?;
     let opts = VerifyOptions {
         key,
         annotations,
@@ -36,7 +36,7 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
                     None => &reg,
                 };
                 let opts = &opts;
-                async move { verify_image_from(&src, image, opts).await }
+                async move { verify_image_from(src, image, opts).await }
             })
             .buffered(CONCURRENCY)
             .collect()
@@ -50,7 +50,7 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
             .filter_map(|s| s.tlog.as_ref())
             .collect();
         if outcomes.iter().any(|o| o.entry.inactive_key) {
-            ctx.printer.info(super::tlog::INACTIVE_KEY_INFO);
+            ctx.printer.info(crate::settings::tlog::INACTIVE_KEY_INFO);
         }
         let log = if opts.tlog.is_none() || outcomes.is_empty() {
             LogCheck::None
@@ -59,13 +59,13 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
         } else {
             LogCheck::Online
         };
-        let shown = if args.local_image {
+        let shown = if args.images_from.local_image {
             given.clone()
         } else {
             image.to_string()
         };
         print_header(ctx, &shown, args, !opts.annotations.is_empty(), log);
-        if args.output == "text" {
+        if args.output == OutputFormat::Text {
             for s in &verified.signatures {
                 ctx.printer.out_line(&String::from_utf8_lossy(&s.payload))?;
             }
@@ -111,14 +111,12 @@ fn print_header(ctx: &Ctx<'_>, image: &str, args: &VerifyArgs, annotations: bool
 }
 
 /// The flag checks `verify` and `verify-attestation` share; returns the `--key` value.
-pub(super) fn require_key(key: Option<&str>, sk: bool, max_workers: u32) -> Result<&str> {
+pub(super) fn require_key(key: &VerifyKeyArgs, max_workers: u32) -> Result<&str> {
     if max_workers == 0 {
         bail!("please set the --max-worker flag to a value that is greater than 0");
     }
-    if sk {
-        bail!("hardware security keys (--sk) are not supported by this build");
-    }
-    key.ok_or_else(|| {
+    crate::settings::keys::refuse_sk(key.sk)?;
+    key.key.as_deref().ok_or_else(|| {
         anyhow::anyhow!(
             "keyless verification (--certificate-identity, Fulcio roots) is not supported by this build yet: pass --key"
         )

@@ -12,22 +12,23 @@ use cosign::policy::Policies;
 use cosign_types::predicate::PredicateType;
 use futures_util::stream::{self, StreamExt};
 
-use super::Ctx;
-use super::registry;
 use crate::args::VerifyAttestationArgs;
+use crate::ctx::Ctx;
 use crate::exit::VerifyFailure;
+use crate::settings::registry;
 
 /// Images verified at once.
 const CONCURRENCY: usize = 8;
 
 pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
-    let key_ref = super::verify::require_key(args.key.as_deref(), args.sk, args.max_workers)?;
+    let key_ref = super::verify::require_key(&args.key, args.images_from.max_workers)?;
     let predicate_type = PredicateType::parse(&args.predicate_type)?;
     let policies = Policies::load(&args.policy)?;
-    let tlog = super::tlog::verify_flags(&args.log, ctx, "attestation")?;
-    let (layouts, images) = super::verify::images_to_verify(args.local_image, &args.images)?;
+    let tlog = crate::settings::tlog::verify_flags(&args.log, ctx, "attestation")?;
+    let (layouts, images) =
+        super::verify::images_to_verify(args.images_from.local_image, &args.images)?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
-    let key = super::keys::load_verification_key(ctx, key_ref)?;
+    let key = crate::settings::keys::load_verification_key(ctx, key_ref)?;
     let opts = VerifyAttestationOptions {
         key,
         predicate_type,
@@ -54,7 +55,7 @@ pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
         let checked = apply_policies(ctx, &policies, verified.attestations)?;
         let outcomes: Vec<_> = checked.iter().filter_map(|a| a.tlog.as_ref()).collect();
         if outcomes.iter().any(|o| o.entry.inactive_key) {
-            ctx.printer.info(super::tlog::INACTIVE_KEY_INFO);
+            ctx.printer.info(crate::settings::tlog::INACTIVE_KEY_INFO);
         }
         let log = if opts.tlog.is_none() || outcomes.is_empty() {
             LogCheck::None
@@ -63,7 +64,7 @@ pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
         } else {
             LogCheck::Online
         };
-        let shown = if args.local_image {
+        let shown = if args.images_from.local_image {
             given.clone()
         } else {
             image.to_string()
@@ -77,54 +78,39 @@ pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
     Ok(())
 }
 
-/// cosign's policy step: CUE then Rego over each attestation's statement; any failure is
-/// reported in cosign's words and fails the command.
+/// cosign's policy step ([`Policies::apply`]), reported in cosign's words; any failure fails
+/// the command.
 fn apply_policies(
     ctx: &Ctx<'_>,
     policies: &Policies,
     attestations: Vec<VerifiedAttestation>,
 ) -> Result<Vec<VerifiedAttestation>> {
-    if policies.is_empty() {
-        return Ok(attestations);
-    }
-    let mut checked = Vec::new();
-    let mut errors: Vec<String> = Vec::new();
-    for a in attestations {
-        let input = &a.statement.document;
-        if !policies.cue.is_empty() {
+    let outcome = policies.apply(attestations);
+    for (cue, rego) in &outcome.evaluated {
+        if *cue {
             ctx.printer.info(&format!(
                 "will be validating against CUE policies: {}",
                 policies.cue_list()
             ));
-            if let Err(e) = policies.evaluate_cue(input) {
-                errors.push(e);
-                continue;
-            }
         }
-        if !policies.rego.is_empty() {
+        if *rego {
             ctx.printer.info(&format!(
                 "will be validating against Rego policies: {}",
                 policies.rego_list()
             ));
-            let errs = policies.evaluate_rego(input);
-            if !errs.is_empty() {
-                errors.extend(errs);
-                continue;
-            }
         }
-        checked.push(a);
     }
-    if !errors.is_empty() {
+    if !outcome.failures.is_empty() {
         ctx.printer.info(&format!(
             "There are {} number of errors occurred during the validation:\n",
-            errors.len()
+            outcome.failures.len()
         ));
-        for e in &errors {
+        for e in &outcome.failures {
             ctx.printer.info(&format!("- {e}"));
         }
-        bail!("{} validation errors occurred", errors.len());
+        bail!("{} validation errors occurred", outcome.failures.len());
     }
-    Ok(checked)
+    Ok(outcome.passed)
 }
 
 /// How the attestations' log entries were checked.

@@ -3,8 +3,8 @@
 use anyhow::Result;
 use serde::Serialize;
 
-use super::Ctx;
 use crate::args::VersionArgs;
+use crate::ctx::Ctx;
 
 const BANNER: &str = r"  ______   ______        _______. __    _______ .__   __.
  /      | /  __  \      /       ||  |  /  _____||  \ |  |

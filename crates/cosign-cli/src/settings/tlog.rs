@@ -11,7 +11,7 @@ use cosign_crypto::PublicKey;
 use cosign_tlog::trusted_root::TrustedRoot;
 use cosign_tlog::{RekorClient, TrustedLogs};
 
-use super::Ctx;
+use crate::ctx::Ctx;
 use crate::env;
 use crate::prompt::confirm_continue;
 
@@ -29,17 +29,8 @@ This information will be used for signing this artifact and will be stored in pu
 
 By typing 'y', you attest that (1) you are not submitting the personal data of any other person; and (2) you understand and agree to the statement and the Agreement terms at the URLs listed above.";
 
-fn user_agent() -> String {
-    format!(
-        "cosign/v{} ({}; {})",
-        env!("CARGO_PKG_VERSION"),
-        std::env::consts::OS,
-        std::env::consts::ARCH
-    )
-}
-
 fn client(url: &str) -> Result<RekorClient> {
-    RekorClient::new(url, REKOR_TIMEOUT, &user_agent())
+    RekorClient::new(url, REKOR_TIMEOUT, &super::user_agent())
         .with_context(|| format!("setting up the transparency log client for {url}"))
 }
 
@@ -122,7 +113,7 @@ pub fn verify(
 /// when the log is skipped (`what`: signature, blob, blob attestation ...).
 pub fn verify_flags(
     flags: &crate::args::VerifyLogArgs,
-    ctx: &super::Ctx<'_>,
+    ctx: &Ctx<'_>,
     what: &str,
 ) -> Result<Option<TlogVerify>> {
     let tlog = verify(

@@ -3,22 +3,11 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
-use cosign::image::Reporter;
 use cosign::image::storage::{DEFAULT_MAX_ATTACHMENT_SIZE, Storage};
 use cosign_oci::{ImageRef, Registry, RegistryOptions, Repository};
 
 use crate::args::RegistryArgs;
 use crate::env;
-
-/// cosign's User-Agent.
-fn user_agent() -> String {
-    format!(
-        "cosign/v{} ({}; {})",
-        env!("CARGO_PKG_VERSION"),
-        std::env::consts::OS,
-        std::env::consts::ARCH
-    )
-}
 
 fn read_file(path: &PathBuf, what: &str) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {what} {}", path.display()))
@@ -59,7 +48,7 @@ pub fn client(args: &RegistryArgs, timeout: std::time::Duration) -> Result<Regis
             .transpose()?,
         server_name: args.registry_server_name.clone(),
         docker_config: docker_config_path(),
-        user_agent: user_agent(),
+        user_agent: super::user_agent(),
         request_timeout: Some(timeout),
         ..RegistryOptions::default()
     };
@@ -125,10 +114,10 @@ pub fn experimental() -> bool {
     truthy("COSIGN_EXPERIMENTAL")
 }
 
-/// Parses image arguments.
+/// Parses image arguments (as [`crate::args::image_ref`] parses one).
 pub fn parse_images(args: &[String]) -> Result<Vec<ImageRef>> {
     args.iter()
-        .map(|a| ImageRef::parse(a).with_context(|| format!("parsing reference {a:?}")))
+        .map(|a| crate::args::image_ref(a).map_err(anyhow::Error::msg))
         .collect()
 }
 
@@ -142,18 +131,6 @@ pub fn parse_annotations(args: &[String]) -> Result<std::collections::BTreeMap<S
         out.insert(k.to_owned(), v.to_owned());
     }
     Ok(out)
-}
-
-/// Prints flow reports on stderr, as the [`crate::printer::Printer`] does.
-pub struct StderrReporter;
-
-impl Reporter for StderrReporter {
-    fn info(&self, line: &str) {
-        crate::printer::stderr_line(line);
-    }
-    fn warn(&self, message: &str) {
-        crate::printer::stderr_line(&format!("WARNING: {message}"));
-    }
 }
 
 #[cfg(test)]

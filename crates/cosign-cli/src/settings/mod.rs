@@ -1,7 +1,25 @@
-//! Parsers for Go-flavoured flag values (booleans, durations), so scripts written for Go cosign
-//! keep working.
+//! The settings layer: raw flags and the environment turned into typed library requests, one
+//! module per concern (registry access, the transparency log, keys, the signing service,
+//! user inputs), and the parsers for Go-flavoured flag values (booleans, durations) that keep
+//! scripts written for Go cosign working.
+
+pub mod inputs;
+pub mod keys;
+pub mod registry;
+pub mod signing;
+pub mod tlog;
 
 pub use cosign_types::time::parse_go_duration;
+
+/// cosign's User-Agent, sent to registries and logs.
+pub fn user_agent() -> String {
+    format!(
+        "cosign/v{} ({}; {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
 
 /// Makes every boolean flag of `cmd` and its subcommands a Go (pflag) boolean: `--flag` and
 /// `--flag=true|false|1|0|t|f...`, never a separate value (`--flag false` leaves `false` as an

@@ -52,7 +52,7 @@ impl ProgressSink for Bars {
 }
 
 /// cobra's line for a deprecated command (stderr), printed before the command runs.
-pub fn deprecated(ctx: &super::Ctx<'_>, command: &str, message: &str) {
+pub fn deprecated(ctx: &crate::ctx::Ctx<'_>, command: &str, message: &str) {
     ctx.printer
         .info(&format!("Command \"{command}\" is deprecated, {message}"));
 }

@@ -1,0 +1,305 @@
+//! `verify-blob`: a blob's signature checked against a key in one streaming pass, with the
+//! signature from `--signature` or a bundle, and the bundle's (or the log's) entry checked.
+
+use std::path::Path;
+
+use cosign_crypto::{PublicKey, SignatureScheme};
+use cosign_tlog::LogEntry;
+use cosign_tlog::entry::Body;
+use cosign_types::bundle::{Bundle, BundleContent, VerificationMaterialContent};
+use cosign_types::{Digest, HashAlgorithm};
+
+use super::bundle::{BUNDLE_LIMIT, BundleFile, read_bundle};
+use super::{BlobInput, MultiHasher, one_pass, pick};
+use crate::Error;
+use crate::tlog::{TlogOutcome, TlogVerify};
+
+/// What `verify-blob` checks a blob against.
+pub struct VerifyBlobOptions<'a> {
+    /// The verification key.
+    pub key: &'a PublicKey,
+    /// The signature from `--signature` (decoded), if given.
+    pub signature: Option<Vec<u8>>,
+    /// `--bundle`: a Sigstore bundle or cosign's legacy bundle.
+    pub bundle: Option<&'a Path>,
+    /// Transparency log verification (None: the log is skipped).
+    pub tlog: Option<&'a TlogVerify>,
+}
+
+/// A verified blob.
+#[derive(Clone, Debug)]
+pub struct VerifiedBlob {
+    /// The log entry that proved the signature was recorded (None when the log was skipped).
+    pub tlog: Option<TlogOutcome>,
+}
+
+/// The signature and the checks a bundle adds.
+struct SignatureMaterial {
+    signature: Vec<u8>,
+    expected_digest: Option<Digest>,
+    /// The log entry the bundle carries.
+    entry: Option<LogEntry>,
+}
+
+/// Verifies a blob: the signature (from the bundle and/or `--signature`, which must agree), the
+/// bundle's message digest, then the log entry bound to the blob's digest, the signature and
+/// the key.
+pub async fn verify(
+    input: &BlobInput,
+    opts: &VerifyBlobOptions<'_>,
+) -> Result<VerifiedBlob, Error> {
+    let key = opts.key;
+    let mut material = match opts.bundle {
+        Some(path) => bundle_material(path, key)?,
+        None => SignatureMaterial {
+            signature: Vec::new(),
+            expected_digest: None,
+            entry: None,
+        },
+    };
+    match (&opts.signature, opts.bundle) {
+        (Some(given), Some(_)) if *given != material.signature => {
+            return Err(Error::Mismatch {
+                what: "signature",
+                other: "bundle",
+            });
+        }
+        (Some(given), _) => material.signature = given.clone(),
+        (None, Some(_)) => {}
+        (None, None) => {
+            return Err(Error::Missing("a signature or a bundle"));
+        }
+    }
+    let schemes = crate::image::verify::schemes_for(key);
+    // The log records a digest: the body says which; without a bundle, the key's scheme does.
+    let log_alg = opts.tlog.map(|_| {
+        material
+            .entry
+            .as_ref()
+            .and_then(|e| Body::parse(&e.body).ok())
+            .and_then(|b| match b {
+                Body::HashedRekord { digest, .. } | Body::Rekord { digest, .. } => {
+                    Some(digest.algorithm())
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| {
+                schemes
+                    .last()
+                    .and_then(|s| s.prehash())
+                    .unwrap_or(HashAlgorithm::Sha256)
+            })
+    });
+    let digest = verify_blob(&VerifyBlob {
+        key,
+        schemes: &schemes,
+        input,
+        signature: &material.signature,
+        expected_digest: material.expected_digest.as_ref(),
+        want_digest: log_alg,
+    })?;
+    let tlog = match (opts.tlog, &digest) {
+        (Some(tv), Some(digest)) => {
+            let expected = cosign_tlog::Expected {
+                artifact_digest: Some(digest),
+                signature: Some(&material.signature),
+                verifier: Some(key),
+                verifier_cert_der: None,
+                envelope: None,
+            };
+            Some(
+                crate::tlog::verify_signature_entry(
+                    tv,
+                    material.entry.as_ref(),
+                    Some(digest),
+                    &expected,
+                )
+                .await?,
+            )
+        }
+        _ => None,
+    };
+    Ok(VerifiedBlob { tlog })
+}
+
+fn bundle_material(path: &Path, key: &PublicKey) -> Result<SignatureMaterial, Error> {
+    match read_bundle(path, BUNDLE_LIMIT)? {
+        (name, BundleFile::Legacy(legacy)) => {
+            legacy.check_key(&name, key, "the blob")?;
+            Ok(SignatureMaterial {
+                signature: legacy.signature,
+                expected_digest: None,
+                entry: legacy.entry,
+            })
+        }
+        (name, BundleFile::Sigstore(bundle)) => sigstore_material(&bundle, &name),
+    }
+}
+
+fn sigstore_material(bundle: &Bundle, name: &str) -> Result<SignatureMaterial, Error> {
+    match &bundle.verification_material.content {
+        VerificationMaterialContent::PublicKey(_) => {}
+        _ => {
+            return Err(Error::Unsupported {
+                what: format!("{name} carries a certificate: keyless verification"),
+            });
+        }
+    }
+    let BundleContent::MessageSignature(ms) = &bundle.content else {
+        return Err(Error::Invalid {
+            what: name.to_owned(),
+            reason: "holds a DSSE envelope (an attestation), not a blob signature".into(),
+        });
+    };
+    let expected_digest = match &ms.message_digest {
+        Some(md) => {
+            let alg = HashAlgorithm::from_proto_name(&md.algorithm).ok_or_else(|| {
+                Error::format(
+                    name,
+                    format!("unsupported digest algorithm {:?}", md.algorithm),
+                )
+            })?;
+            Some(Digest::new(alg, md.digest.clone()).ok_or_else(|| {
+                Error::format(
+                    name,
+                    format!("the message digest has the wrong length for {alg}"),
+                )
+            })?)
+        }
+        None => None,
+    };
+    Ok(SignatureMaterial {
+        signature: ms.signature.clone(),
+        expected_digest,
+        entry: bundle
+            .verification_material
+            .tlog_entries
+            .first()
+            .map(LogEntry::from_bundle_entry),
+    })
+}
+
+/// What a blob verification must check.
+pub struct VerifyBlob<'a> {
+    /// The verification key.
+    pub key: &'a PublicKey,
+    /// Schemes to accept (Ed25519 keys accept pure and prehashed signatures).
+    pub schemes: &'a [SignatureScheme],
+    /// The blob.
+    pub input: &'a BlobInput,
+    /// The raw signature.
+    pub signature: &'a [u8],
+    /// A digest the blob must have (e.g. a bundle's message digest), checked as well.
+    pub expected_digest: Option<&'a Digest>,
+    /// A digest of the blob to compute in the same pass and return (e.g. for a log lookup).
+    pub want_digest: Option<HashAlgorithm>,
+}
+
+fn invalid_signature(input: &BlobInput) -> Error {
+    Error::Verification(format!(
+        "invalid signature for {}: it was not made over this content with this key",
+        input.describe()
+    ))
+}
+
+fn digest_mismatch(input: &BlobInput, expected: &Digest, actual: &Digest) -> Error {
+    Error::Verification(format!(
+        "the bundle's message digest {expected} does not match {} (digest {actual})",
+        input.describe()
+    ))
+}
+
+/// Verifies a blob signature in one pass over the input: every digest needed (the schemes'
+/// prehashes, the expected digest, the wanted digest) is computed once from the same bytes.
+/// Returns the wanted digest.
+pub fn verify_blob(req: &VerifyBlob<'_>) -> Result<Option<Digest>, Error> {
+    if let BlobInput::Digest(given) = req.input {
+        verify_digest_only(req, given)?;
+        return match req.want_digest {
+            None => Ok(None),
+            Some(alg) if alg == given.algorithm() => Ok(Some(given.clone())),
+            Some(alg) => Err(Error::Invalid {
+                what: given.to_string(),
+                reason: format!(
+                    "a {alg} digest is needed, but only the {} digest was given",
+                    given.algorithm()
+                ),
+            }),
+        };
+    }
+    let mut algs: Vec<HashAlgorithm> = req.schemes.iter().filter_map(|s| s.prehash()).collect();
+    algs.extend(req.expected_digest.map(Digest::algorithm));
+    algs.extend(req.want_digest);
+    let mut hashers = MultiHasher::new(&algs);
+    // Pure Ed25519 hashes R || A || message itself: it needs its own streaming verifier.
+    let mut pure = None;
+    if req.schemes.contains(&SignatureScheme::Ed25519) {
+        pure = req
+            .key
+            .stream_verifier(SignatureScheme::Ed25519, req.signature)
+            .ok();
+    }
+    one_pass(req.input, &mut |chunk| {
+        hashers.update(chunk);
+        if let Some(v) = pure.as_mut() {
+            v.update(chunk);
+        }
+    })?;
+    let digests = hashers.finish();
+    if let Some(expected) = req.expected_digest {
+        let actual = pick(&digests, expected.algorithm())?;
+        if &actual != expected {
+            return Err(digest_mismatch(req.input, expected, &actual));
+        }
+    }
+    let prehashed_ok = req.schemes.iter().any(|s| {
+        s.prehash().is_some_and(|alg| {
+            pick(&digests, alg).is_ok_and(|d| req.key.verify_digest(*s, &d, req.signature).is_ok())
+        })
+    });
+    let pure_ok = !prehashed_ok && pure.is_some_and(|v| v.finish().is_ok());
+    if !(prehashed_ok || pure_ok) {
+        return Err(invalid_signature(req.input));
+    }
+    req.want_digest.map(|alg| pick(&digests, alg)).transpose()
+}
+
+fn verify_digest_only(req: &VerifyBlob<'_>, given: &Digest) -> Result<(), Error> {
+    if let Some(expected) = req.expected_digest
+        && expected != given
+    {
+        return Err(digest_mismatch(req.input, expected, given));
+    }
+    let usable: Vec<_> = req
+        .schemes
+        .iter()
+        .filter(|s| s.prehash() == Some(given.algorithm()))
+        .collect();
+    if usable.is_empty() {
+        return Err(Error::Invalid {
+            what: given.to_string(),
+            reason: format!(
+                "cannot verify it with a {} key: the signature scheme does not sign a {} digest{}",
+                req.key.key_type(),
+                given.algorithm(),
+                if req.schemes.contains(&SignatureScheme::Ed25519) {
+                    " (pure Ed25519 signs the whole message: pass the file instead)"
+                } else {
+                    ""
+                }
+            ),
+        });
+    }
+    if usable
+        .iter()
+        .any(|s| req.key.verify_digest(**s, given, req.signature).is_ok())
+    {
+        Ok(())
+    } else if req.schemes.contains(&SignatureScheme::Ed25519) {
+        Err(Error::Verification(format!(
+            "invalid signature for {given}: not an Ed25519ph signature over this digest, and a pure Ed25519 signature covers the whole message: pass the file instead"
+        )))
+    } else {
+        Err(invalid_signature(req.input))
+    }
+}

@@ -7,20 +7,21 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The flags to name after a library error about inputs (the library names no flags).
+/// What to add after a library error about an input: the flag it is about (the library names
+/// no flags), in cosign's words where cosign has some.
 fn flag_hint(err: &anyhow::Error) -> Option<&'static str> {
     let lib = err.chain().find_map(|c| {
         c.downcast_ref::<cosign::Error>()
             .or_else(|| c.downcast_ref::<VerifyFailure>().map(|f| &f.0))
     })?;
     match lib {
-        cosign::Error::Missing("a signature or a bundle") => Some("--signature or --bundle"),
-        cosign::Error::Missing("a DSSE envelope (signature or bundle)") => {
-            Some("--signature or --bundle")
-        }
-        cosign::Error::Missing("a signature") => Some("--signature"),
-        cosign::Error::Missing("a file") => Some("-f"),
-        cosign::Error::Mismatch { .. } => Some("--signature and --bundle"),
+        cosign::Error::Missing(
+            "a signature or a bundle" | "a DSSE envelope (signature or bundle)",
+        ) => Some(" (--signature or --bundle)"),
+        cosign::Error::Missing("a signature") => Some(" (--signature)"),
+        cosign::Error::Missing("at least one file") => Some(" (-f)"),
+        cosign::Error::Mismatch { .. } => Some(" (--signature and --bundle)"),
+        cosign::Error::Exists { .. } => Some(". Use `-f` to overwrite"),
         _ => None,
     }
 }
@@ -29,8 +30,8 @@ fn flag_hint(err: &anyhow::Error) -> Option<&'static str> {
 /// message above it already includes, and the flags a library error is about.
 pub fn message(err: &anyhow::Error) -> String {
     let mut text = chain_message(err);
-    if let Some(flags) = flag_hint(err) {
-        text.push_str(&format!(" ({flags})"));
+    if let Some(hint) = flag_hint(err) {
+        text.push_str(hint);
     }
     text
 }

@@ -86,9 +86,6 @@ pub enum Error {
     /// Verification failed (the signature, or a check tied to it).
     #[error("{0}")]
     Verification(String),
-    /// A request that cannot be carried out as asked.
-    #[error("{0}")]
-    Usage(String),
     /// An input (a file, a document, a value) is not what the operation needs.
     #[error("{what}: {reason}")]
     Invalid {
@@ -130,10 +127,10 @@ pub enum Error {
         /// The repository and tag.
         location: String,
         /// The attempts made.
-        attempts: usize,
+        attempts: u32,
     },
     /// More entries than cosign accepts in one place.
-    #[error("{location} would hold {count} {what}; cosign accepts at most {max}")]
+    #[error("{location} would hold {count} {what}; cosign refuses more than {max}")]
     TooMany {
         /// Where (`repo:tag`).
         location: String,
@@ -144,6 +141,16 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
+    /// A destination exists and would be overwritten (cosign's wording; the CLI names the
+    /// flag that allows it).
+    #[error("image \"{what}\" already exists")]
+    Exists {
+        /// The destination.
+        what: String,
+    },
+    /// Some deletions failed (`clean`); each was reported as it failed.
+    #[error("could not delete {}", .0.join(", "))]
+    CouldNotDelete(Vec<String>),
     /// Something asked for is not there.
     #[error("{0}")]
     NotFound(String),

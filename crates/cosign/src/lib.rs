@@ -13,6 +13,7 @@ pub mod fsutil;
 pub mod image;
 pub mod keys;
 pub mod policy;
+pub mod report;
 pub mod signer;
 pub use cosign_types::time;
 pub mod tlog;

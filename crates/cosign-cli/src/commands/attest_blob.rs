@@ -103,7 +103,7 @@ pub fn attest(args: &AttestBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
     })?;
     if let Some(e) = &signed.entry {
         ctx.printer
-            .info(&format!("tlog entry created with index: {}", e.log_index));
+            .info(&crate::output::tlog_entry_created(e.log_index));
     }
     if let Some(path) = &args.bundle {
         let bytes = if args.new_bundle_format {

@@ -83,10 +83,8 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
             .await?)
         })?;
         if let Some(entry) = &signed.entry {
-            ctx.printer.info(&format!(
-                "tlog entry created with index: {}",
-                entry.log_index
-            ));
+            ctx.printer
+                .info(&crate::output::tlog_entry_created(entry.log_index));
         }
         write_outputs(
             args,

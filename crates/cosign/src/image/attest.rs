@@ -32,7 +32,7 @@ use super::storage::{
     layer_survived, put_attachment_image, read_attachment_image, reg_err,
 };
 use super::store::Store;
-use super::{Reporter, Resolved, resolve, tag_reference_warning};
+use super::{Event, Reporter, Resolved, resolve};
 use crate::attestation::{
     AttestationPolicy, Candidate, Checked, RekorEntryType, SignedAttestation, VerifiedAttestation,
     bundle_candidate, check_candidate, sign_statement,
@@ -97,10 +97,11 @@ pub async fn attest_image(
     // The predicate is checked before anything goes over the network.
     let predicate_json = opts
         .predicate_type
-        .build_predicate(&opts.predicate, &opts.timestamp)
-        .map_err(|e| Error::Usage(e.to_string()))?;
+        .build_predicate(&opts.predicate, &opts.timestamp)?;
     if image.digest().is_none() {
-        reporter.warn(&tag_reference_warning(&image.to_string()));
+        reporter.event(Event::SigningByTag {
+            reference: image.to_string(),
+        });
     }
     let target = resolve(reg, image, opts.upload && opts.new_bundle_format).await?;
     let statement = statement_v01(
@@ -118,7 +119,7 @@ pub async fn attest_image(
     )
     .await?;
     if let Some(e) = &signed.entry {
-        reporter.info(&format!("tlog entry created with index: {}", e.log_index));
+        reporter.event(Event::TlogEntryCreated { index: e.log_index });
     }
     let bundle = if opts.new_bundle_format {
         signed.sigstore_bundle(&key.public_key(), opts.certificate.as_ref())?
@@ -244,17 +245,21 @@ async fn replace_attestations(
             }
             let pt = layer_predicate_type(reg, storage, repo, &l, &mut cache).await?;
             if pt == uri {
-                lines.push(format!("Replacing attestation predicate: {uri}"));
+                lines.push(Event::ReplacingAttestation {
+                    predicate_type: uri.to_owned(),
+                });
             } else {
-                lines.push(format!("Not replacing attestation predicate: {pt}"));
+                lines.push(Event::KeepingAttestation {
+                    predicate_type: pt.clone(),
+                });
                 kept.push(l);
             }
         }
         kept.push(layer.descriptor.clone());
         let ours = put_attachment_image(reg, storage, repo, tag, kept, &ctx()).await?;
         if layer_survived(reg, repo, tag, &ours, started.elapsed(), &layer.descriptor).await? {
-            for l in &lines {
-                reporter.info(l);
+            for l in lines {
+                reporter.event(l);
             }
             return Ok(AppendOutcome::Written { attempts: attempt });
         }
@@ -436,18 +441,24 @@ enum Parsed {
 /// statement that parses (with a predicate type and subjects).
 fn check_attachable(env: &Envelope, what: &str) -> Result<String, Error> {
     if env.payload_type != IN_TOTO_PAYLOAD_TYPE {
-        return Err(Error::Usage(format!(
-            "{what}: invalid payloadType {} on envelope. Expected {IN_TOTO_PAYLOAD_TYPE}",
-            env.payload_type
-        )));
+        return Err(Error::Invalid {
+            what: what.to_string(),
+            reason: format!(
+                "invalid payloadType {} on envelope. Expected {IN_TOTO_PAYLOAD_TYPE}",
+                env.payload_type
+            ),
+        });
     }
     if env.signatures.is_empty() {
-        return Err(Error::Usage(format!(
-            "{what}: could not attach attestation without having signatures"
-        )));
+        return Err(Error::Invalid {
+            what: what.to_string(),
+            reason: "could not attach attestation without having signatures".into(),
+        });
     }
-    let statement =
-        Statement::from_json(&env.payload).map_err(|e| Error::Usage(format!("{what}: {e}")))?;
+    let statement = Statement::from_json(&env.payload).map_err(|e| Error::Invalid {
+        what: what.to_string(),
+        reason: e.to_string(),
+    })?;
     Ok(statement.predicate_type)
 }
 
@@ -455,15 +466,19 @@ fn parse_attestation_file(f: &AttestationFile) -> Result<Parsed, Error> {
     if let Ok(bundle) = Bundle::from_json(&f.data) {
         let what = format!("bundle {}", f.name);
         if bundle_version(&bundle.media_type).is_none_or(|v| v < (0, 3)) {
-            return Err(Error::Usage(format!(
-                "{what} has media type {:?}: only Sigstore bundles v0.3 and later can be stored as referrers",
-                bundle.media_type
-            )));
+            return Err(Error::Invalid {
+                what: what.to_string(),
+                reason: format!(
+                    "media type {:?}: only Sigstore bundles v0.3 and later can be stored as referrers",
+                    bundle.media_type
+                ),
+            });
         }
         let BundleContent::DsseEnvelope(env) = &bundle.content else {
-            return Err(Error::Usage(format!(
-                "{what} holds a message signature, not an attestation"
-            )));
+            return Err(Error::Invalid {
+                what: what.to_string(),
+                reason: "holds a message signature, not an attestation".into(),
+            });
         };
         return Ok(Parsed::Bundle {
             predicate_type: check_attachable(env, &what)?,
@@ -476,10 +491,10 @@ fn parse_attestation_file(f: &AttestationFile) -> Result<Parsed, Error> {
     {
         let what = format!("envelope {} of {}", i + 1, f.name);
         if i >= MAX_ENVELOPES_PER_FILE {
-            return Err(Error::Usage(format!(
-                "{} holds more than {MAX_ENVELOPES_PER_FILE} envelopes",
-                f.name
-            )));
+            return Err(Error::Invalid {
+                what: f.name.clone(),
+                reason: format!("holds more than {MAX_ENVELOPES_PER_FILE} envelopes"),
+            });
         }
         let value = value.map_err(|e| Error::format(format!("parsing {what}"), e))?;
         let bytes = serde_json::to_vec(&value).map_err(|e| Error::format(&what, e))?;
@@ -488,7 +503,10 @@ fn parse_attestation_file(f: &AttestationFile) -> Result<Parsed, Error> {
         envelopes.push((env, predicate_type));
     }
     if envelopes.is_empty() {
-        return Err(Error::Usage(format!("{} holds no DSSE envelope", f.name)));
+        return Err(Error::Invalid {
+            what: f.name.clone(),
+            reason: "holds no DSSE envelope".into(),
+        });
     }
     Ok(Parsed::Envelopes(envelopes))
 }
@@ -567,7 +585,7 @@ async fn resolve_platform(
         .into_iter()
         .find(|d| d.platform.as_ref().is_some_and(|p| p.matches(wanted)))
         .ok_or_else(|| {
-            Error::Usage(format!(
+            Error::NotFound(format!(
                 "no image for platform {wanted} in index {}",
                 r.digest_ref
             ))

@@ -4,7 +4,7 @@ use cosign_oci::{ImageRef, Reference, Registry, Repository};
 use cosign_types::media_types::SIGSTORE_BUNDLE_MEDIA_TYPE_PREFIX;
 
 use super::storage::{AttachmentKind, Storage, list_referrers};
-use super::{Reporter, resolve};
+use super::{Event, Reporter, resolve};
 use crate::Error;
 
 /// What `--type` selects.
@@ -82,10 +82,17 @@ pub async fn clean(
         let tag = storage.tag(&resolved.digest, *k);
         let tag_ref = format!("{}:{tag}", repo.name());
         match delete_tag(reg, &repo, &tag).await {
-            Ok(true) => reporter.info(&format!("Removed {tag_ref} from {image}")),
+            Ok(true) => reporter.event(Event::Removed {
+                reference: tag_ref.clone(),
+                image: image.to_string(),
+            }),
             Ok(false) => {}
             Err(e) => {
-                reporter.info(&format!("could not delete {tag_ref} from {image}:\n{e}"));
+                reporter.event(Event::RemoveFailed {
+                    reference: tag_ref.clone(),
+                    image: image.to_string(),
+                    error: e.to_string(),
+                });
                 failures.push(tag_ref);
             }
         }
@@ -105,10 +112,17 @@ pub async fn clean(
                 .delete_manifest(&repo, &Reference::Digest(r.digest.clone()))
                 .await
             {
-                Ok(true) => reporter.info(&format!("Removed {r_ref} from {image}")),
+                Ok(true) => reporter.event(Event::Removed {
+                    reference: r_ref.clone(),
+                    image: image.to_string(),
+                }),
                 Ok(false) => {}
                 Err(e) => {
-                    reporter.info(&format!("could not delete {r_ref} from {image}:\n{e}"));
+                    reporter.event(Event::RemoveFailed {
+                        reference: r_ref.clone(),
+                        image: image.to_string(),
+                        error: e.to_string(),
+                    });
                     failures.push(r_ref);
                 }
             }
@@ -119,14 +133,11 @@ pub async fn clean(
         }
     } else if !referrers.is_empty() && matches!(kind, CleanType::Signature | CleanType::Attestation)
     {
-        reporter.warn("image has referrers, consider using --type=referrer");
+        reporter.event(Event::ReferrersLeft);
     }
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(Error::Usage(format!(
-            "could not delete {}",
-            failures.join(", ")
-        )))
+        Err(Error::CouldNotDelete(failures))
     }
 }

@@ -19,11 +19,11 @@ use cosign_types::media_types::{
 use cosign_types::oci::{Descriptor, ImageIndex, Platform};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
-use super::Reporter;
 use super::sign::SIGN_PREDICATE_TYPE;
 use super::storage::{AttachmentKind, Storage, list_referrers};
 use super::store::Store;
 use super::transfer::{Batch, CONCURRENCY, Endpoint, ProgressSink, fetch_manifest, run_batch};
+use super::{Event, Reporter};
 use crate::Error;
 
 /// What to copy.
@@ -79,9 +79,9 @@ struct SubjectPlan {
 }
 
 fn exists_error(what: &str) -> Error {
-    Error::Usage(format!(
-        "image \"{what}\" already exists. Use `-f` to overwrite"
-    ))
+    Error::Exists {
+        what: what.to_string(),
+    }
 }
 
 /// Copies `src` to `dst`. Reports `Copying <src> to <dst>...` for each manifest it writes.
@@ -111,15 +111,16 @@ pub async fn copy(
                 .manifests
                 .iter()
                 .find(|d| d.platform.as_ref().is_some_and(|p| p.matches(want)))
-                .ok_or_else(|| Error::Usage(format!("no image for platform {want} in {src}")))?;
+                .ok_or_else(|| Error::NotFound(format!("no image for platform {want} in {src}")))?;
             root = fetch_manifest(src_ep, &found.digest).await?;
         } else {
             children = index.manifests;
         }
     } else if let Some(want) = &opts.platform {
-        return Err(Error::Usage(format!(
-            "--platform {want}: {src} is a single image, not a multi-platform index"
-        )));
+        return Err(Error::Invalid {
+            what: format!("platform {want}"),
+            reason: format!("{src} is a single image, not a multi-platform index"),
+        });
     }
     let copy_image = opts.only.is_empty();
     let wanted = |k: AttachmentKind| opts.only.is_empty() || opts.only.contains(&k);
@@ -141,10 +142,10 @@ pub async fn copy(
     if let Reference::Digest(d) = &dst_reference
         && d != &root.digest
     {
-        return Err(Error::Usage(format!(
-            "{dst} names digest {d} but {src} is {}",
-            root.digest
-        )));
+        return Err(Error::Invalid {
+            what: dst.to_string(),
+            reason: format!("names digest {d} but {src} is {}", root.digest),
+        });
     }
 
     // At the same time: the plan (attachment images and referrers of the root and, for an
@@ -234,19 +235,19 @@ pub async fn copy(
         referrers_api: Some(referrers_api),
     };
     if copy_image {
-        reporter.info(&format!("Copying {src} to {dst}..."));
+        reporter.event(Event::Copying {
+            from: src.to_string(),
+            to: dst.to_string(),
+        });
         batch.first = Some((src_ep, root.clone(), dst_reference.clone()));
         summary.manifests += 1 + children.len();
     }
     for plan in &plans {
         for t in &plan.tags {
-            reporter.info(&format!(
-                "Copying {}:{} to {}:{}...",
-                att_repo.name(),
-                t.src_tag,
-                dst_repo.name(),
-                t.src_tag
-            ));
+            reporter.event(Event::Copying {
+                from: format!("{}:{}", att_repo.name(), t.src_tag),
+                to: format!("{}:{}", dst_repo.name(), t.src_tag),
+            });
             batch.rest.push((
                 att_src,
                 t.manifest.clone(),
@@ -255,13 +256,10 @@ pub async fn copy(
             summary.attachments += 1;
         }
         for r in &plan.referrers {
-            reporter.info(&format!(
-                "Copying {}@{} to {}@{}...",
-                att_repo.name(),
-                r.digest,
-                dst_repo.name(),
-                r.digest
-            ));
+            reporter.event(Event::Copying {
+                from: format!("{}@{}", att_repo.name(), r.digest),
+                to: format!("{}@{}", dst_repo.name(), r.digest),
+            });
         }
         summary.referrers += plan.referrers.len();
         batch.referrers.extend(

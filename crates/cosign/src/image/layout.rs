@@ -34,7 +34,7 @@ use super::store::{Store, StoreError, StoreFuture};
 use super::transfer::{
     Batch, CONCURRENCY, Endpoint, ProgressSink, copy_manifest, fetch_manifest, run_batch,
 };
-use super::{Reporter, Resolved, resolve};
+use super::{Event, Reporter, Resolved, resolve};
 use crate::Error;
 
 /// `index.json` annotation naming an entry (OCI image-spec), read by skopeo's `oci:` transport.
@@ -67,10 +67,12 @@ impl Layout {
     pub fn open(dir: &Path) -> Result<Self, Error> {
         let marker = dir.join(OCI_LAYOUT_FILE);
         if !marker.is_file() {
-            return Err(Error::Usage(format!(
-                "{} is not an OCI image layout (no {OCI_LAYOUT_FILE} file): write one with cosign save",
-                dir.display()
-            )));
+            return Err(Error::Invalid {
+                what: dir.display().to_string(),
+                reason: format!(
+                    "not an OCI image layout (no {OCI_LAYOUT_FILE} file): write one with cosign save"
+                ),
+            });
         }
         let path = dir.join("index.json");
         let bytes = crate::fsutil::read_small_file(&path, "index.json", MAX_MANIFEST_BYTES)?;
@@ -236,10 +238,12 @@ impl Layout {
         match (kinded, self.index.manifests.as_slice()) {
             (Some(d), _) => Ok(d),
             (None, [only]) => Ok(only),
-            _ => Err(Error::Usage(format!(
-                "{}: index.json names no image (no entry of kind {KIND_IMAGE} or {KIND_IMAGE_INDEX})",
-                self.dir.display()
-            ))),
+            _ => Err(Error::Invalid {
+                what: self.dir.display().to_string(),
+                reason: format!(
+                    "index.json names no image (no entry of kind {KIND_IMAGE} or {KIND_IMAGE_INDEX})"
+                ),
+            }),
         }
     }
 
@@ -451,10 +455,10 @@ impl Store for Layout {
         _reference: &'a Reference,
     ) -> StoreFuture<'a, bool> {
         Box::pin(async move {
-            Err(Error::Usage(format!(
-                "{}: deleting from an image layout is not supported",
-                self.dir.display()
-            ))
+            Err(Error::Invalid {
+                what: self.dir.display().to_string(),
+                reason: "deleting from an image layout is not supported".into(),
+            }
             .into())
         })
     }
@@ -694,11 +698,14 @@ pub async fn load(
     if let Some(d) = image.digest()
         && d != &manifest.digest
     {
-        return Err(Error::Usage(format!(
-            "{image} names digest {d} but {} holds {}",
-            dir.display(),
-            manifest.digest
-        )));
+        return Err(Error::Invalid {
+            what: image.to_string(),
+            reason: format!(
+                "names digest {d} but {} holds {}",
+                dir.display(),
+                manifest.digest
+            ),
+        });
     }
     let reference = match image.tag() {
         Some(t) if image.digest().is_none() => Reference::Tag(t.to_owned()),
@@ -754,10 +761,9 @@ pub async fn load(
         run_batch(reg, &att_repo, &batch, progress).await?;
     }
     if summary.attachments + summary.referrers == 0 {
-        reporter.warn(&format!(
-            "{} holds no signatures, attestations or referrers of the image",
-            dir.display()
-        ));
+        reporter.event(Event::LayoutWithoutAttachments {
+            dir: dir.to_owned(),
+        });
     }
     Ok(summary)
 }

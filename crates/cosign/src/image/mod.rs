@@ -23,28 +23,7 @@ use cosign_types::oci::Descriptor;
 use self::store::Store;
 use crate::Error;
 
-/// Where flows report what they do; the CLI prints these lines. Libraries never print.
-pub trait Reporter: Sync {
-    /// An informational line (stderr).
-    fn info(&self, line: &str);
-    /// A warning (printed as `WARNING: <msg>`).
-    fn warn(&self, message: &str);
-}
-
-/// A reporter that drops everything (tests, library callers).
-pub struct Silent;
-
-impl Reporter for Silent {
-    fn info(&self, _: &str) {}
-    fn warn(&self, _: &str) {}
-}
-
-/// cosign's warning for signing by tag.
-pub fn tag_reference_warning(reference: &str) -> String {
-    format!(
-        "Image reference {reference} uses a tag, not a digest, to identify the image to sign.\n    This can lead you to sign a different image than the intended one. Please use a\n    digest (example.com/ubuntu@sha256:abc123...) rather than tag\n    (example.com/ubuntu:latest) for the input to cosign. The ability to refer to\n    images by tag will be removed in a future release.\n"
-    )
-}
+pub use crate::report::{Event, Reporter, Silent};
 
 /// An image resolved to its digest.
 #[derive(Clone, Debug)]

@@ -81,7 +81,10 @@ pub fn expand(text: &str, vars: &dyn Fn(&str) -> Option<String>) -> Result<Strin
         match chars.get(i + 1) {
             Some('{') => {
                 let Some(end) = chars[i + 2..].iter().position(|&c| c == '}') else {
-                    return Err(Error::Usage(format!("unterminated ${{ in {text:?}")));
+                    return Err(Error::Invalid {
+                        what: format!("{text:?}"),
+                        reason: "unterminated ${".into(),
+                    });
                 };
                 let inner: String = chars[i + 2..i + 2 + end].iter().collect();
                 out.push_str(&expand_braced(&inner, vars, text)?);
@@ -115,9 +118,7 @@ fn expand_braced(
         .unwrap_or(inner.len());
     let (name, rest) = inner.split_at(name_end);
     if name.is_empty() {
-        return Err(Error::Usage(format!(
-            "bad substitution ${{{inner}}} in {text:?}"
-        )));
+        return Err(bad_substitution(inner, text));
     }
     let value = vars(name);
     let word = |w: &str| expand(w, vars);
@@ -140,11 +141,16 @@ fn expand_braced(
             None => String::new(),
         },
         _ => {
-            return Err(Error::Usage(format!(
-                "bad substitution ${{{inner}}} in {text:?}"
-            )));
+            return Err(bad_substitution(inner, text));
         }
     })
+}
+
+fn bad_substitution(inner: &str, text: &str) -> Error {
+    Error::Invalid {
+        what: format!("{text:?}"),
+        reason: format!("bad substitution ${{{inner}}}"),
+    }
 }
 
 /// `KEY=VALUE` pairs (or `KEY VALUE`, the old ENV form) of an ARG/ENV instruction.
@@ -230,9 +236,10 @@ pub fn dockerfile_images(
                     .map(str::to_owned)
                     .collect();
                 let Some(image_text) = fields.first() else {
-                    return Err(Error::Usage(format!(
-                        "line {line_no}: FROM without an image"
-                    )));
+                    return Err(Error::Invalid {
+                        what: format!("line {line_no}"),
+                        reason: "FROM without an image".into(),
+                    });
                 };
                 let image = expand(image_text, &|n: &str| {
                     lookup(n).or_else(|| args.get(n).cloned())
@@ -245,9 +252,10 @@ pub fn dockerfile_images(
                     stages.push(name.to_ascii_lowercase());
                 }
                 if image.is_empty() {
-                    return Err(Error::Usage(format!(
-                        "line {line_no}: FROM {image_text} expands to nothing"
-                    )));
+                    return Err(Error::Invalid {
+                        what: format!("line {line_no}"),
+                        reason: format!("FROM {image_text} expands to nothing"),
+                    });
                 }
                 if image.eq_ignore_ascii_case("scratch") {
                     out.scratch += 1;

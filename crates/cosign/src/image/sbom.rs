@@ -19,7 +19,7 @@ use cosign_types::{Digest, HashAlgorithm};
 
 use super::storage::{AttachmentKind, Storage, read_attachment_image};
 use super::transfer::publish_referrer;
-use super::{Reporter, resolve};
+use super::{Event, Reporter, resolve};
 use crate::Error;
 
 /// cosign's deprecation warning for SBOM attachments (printed by attach and download).
@@ -32,10 +32,9 @@ pub fn sbom_media_type(
     input_format: &str,
     sbom_path: &str,
 ) -> Result<&'static str, Error> {
-    let incompatible = || {
-        Error::Usage(format!(
-            "invalid SBOM input format: {input_format:?} is not compatible with --type {kind:?}"
-        ))
+    let incompatible = || Error::Invalid {
+        what: "invalid SBOM input format".into(),
+        reason: format!("{input_format:?} is not compatible with --type {kind:?}"),
     };
     let looks_like_json = match input_format {
         "" => std::path::Path::new(sbom_path)
@@ -44,9 +43,11 @@ pub fn sbom_media_type(
         "json" => true,
         "xml" | "text" => false,
         other => {
-            return Err(Error::Usage(format!(
-                "unknown SBOM input format: {other:?}, must be one of [\"json\" \"xml\" \"text\"]"
-            )));
+            return Err(Error::UnknownValue {
+                what: "SBOM input format",
+                value: other.to_owned(),
+                allowed: r#"["json" "xml" "text"]"#,
+            });
         }
     };
     match kind {
@@ -76,9 +77,11 @@ pub fn sbom_media_type(
             }
             Ok(SYFT_MEDIA_TYPE)
         }
-        other => Err(Error::Usage(format!(
-            "unknown SBOM type: {other:?}, must be one of [\"cyclonedx\" \"spdx\" \"syft\"]"
-        ))),
+        other => Err(Error::UnknownValue {
+            what: "SBOM type",
+            value: other.to_owned(),
+            allowed: r#"["cyclonedx" "spdx" "syft"]"#,
+        }),
     }
 }
 
@@ -147,17 +150,23 @@ pub async fn attach_sbom(
         ));
         let digest = cosign_crypto::hash(HashAlgorithm::Sha256, &manifest.to_json());
         let target = format!("{}@{digest}", repo.name());
-        reporter.info(&format!(
-            "Uploading SBOM file for [{image}] to [{target}] with config.mediaType [{COSIGN_ARTIFACT_SBOM_MEDIA_TYPE}] layers[0].mediaType [{media_type}]."
-        ));
+        reporter.event(Event::UploadingSbom {
+            image: image.to_string(),
+            target: target.clone(),
+            media_type: media_type.to_string(),
+            referrer: true,
+        });
         publish_referrer(reg, &repo, &resolved.digest, &manifest).await?;
         return Ok(target);
     }
     let tag = storage.tag(&resolved.digest, AttachmentKind::Sbom);
     let target = format!("{}:{tag}", repo.name());
-    reporter.info(&format!(
-        "Uploading SBOM file for [{image}] to [{target}] with mediaType [{media_type}]."
-    ));
+    reporter.event(Event::UploadingSbom {
+        image: image.to_string(),
+        target: target.clone(),
+        media_type: media_type.to_string(),
+        referrer: false,
+    });
     let (manifest_type, config_type) = storage.attachment_manifest_types();
     let (config, manifest) = file_image(&layer, config_type, manifest_type, BTreeMap::new());
     reg.push_blob_if_missing(&repo, &manifest.config.digest, &config)
@@ -222,7 +231,7 @@ pub async fn find_sbom(
     }
     if let Some(want) = platform {
         let Some(idx) = &index else {
-            return Err(Error::Usage(
+            return Err(Error::NotFound(
                 "specified reference is not a multiarch image".into(),
             ));
         };
@@ -233,13 +242,13 @@ pub async fn find_sbom(
             .collect();
         match matching.as_slice() {
             [] => {
-                return Err(Error::Usage(format!(
+                return Err(Error::NotFound(format!(
                     "unable to find an SBOM for {want}, try a different platform"
                 )));
             }
             [one] => digest = one.digest.clone(),
             many => {
-                return Err(Error::Usage(format!(
+                return Err(Error::NotFound(format!(
                     "platform spec matches more than one image architecture: {}",
                     many.iter()
                         .filter_map(|d| d.platform.as_ref().map(ToString::to_string))
@@ -253,12 +262,12 @@ pub async fn find_sbom(
     let tag = storage.tag(&digest, AttachmentKind::Sbom);
     let Some((manifest, _)) = read_attachment_image(reg, &repo, &tag).await? else {
         return Err(match (&index, platform) {
-            (Some(idx), None) if !platform_list(idx).is_empty() => Error::Usage(format!(
+            (Some(idx), None) if !platform_list(idx).is_empty() => Error::NotFound(format!(
                 "no SBOM found attached to image index, use --platform to select one of: {}",
                 platform_list(idx)
             )),
-            (Some(_), None) => Error::Usage("unable to find SBOM".into()),
-            _ => Error::Usage("no SBOM attached to reference".into()),
+            (Some(_), None) => Error::NotFound("unable to find SBOM".into()),
+            _ => Error::NotFound("no SBOM attached to reference".into()),
         });
     };
     let [layer] = manifest.layers.as_slice() else {

@@ -28,7 +28,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use super::storage::{
     AppendOutcome, AttachmentKind, NewLayer, Storage, append_fallback_index, append_layer,
 };
-use super::{Reporter, Resolved, resolve, tag_reference_warning};
+use super::{Event, Reporter, Resolved, resolve};
 use crate::certs::Certificate;
 use crate::{Error, Signer};
 
@@ -101,7 +101,9 @@ async fn resolve_all(
     let need_descriptor = opts.recursive || opts.new_bundle_format || opts.referrers_mode_oci;
     for image in images {
         if image.digest().is_none() {
-            reporter.warn(&tag_reference_warning(&image.to_string()));
+            reporter.event(Event::SigningByTag {
+                reference: image.to_string(),
+            });
         }
     }
     let resolved: Vec<Resolved> = stream::iter(images)
@@ -189,10 +191,9 @@ async fn sign_one(
             pem.as_bytes(),
         )
         .await?;
-        reporter.info(&format!(
-            "tlog entry created with index: {}",
-            entry.log_index
-        ));
+        reporter.event(Event::TlogEntryCreated {
+            index: entry.log_index,
+        });
         rekor_bundle =
             Some(String::from_utf8_lossy(&entry.to_legacy_bundle().to_json()).into_owned());
     }
@@ -226,7 +227,9 @@ async fn sign_one(
         signed.written = true;
         return Ok(signed);
     }
-    reporter.info(&format!("Pushing signature to: {target_repo}"));
+    reporter.event(Event::PushingSignature {
+        repository: target_repo.to_string(),
+    });
     let public = key.public_key();
     let is_dup = |existing: &Descriptor| -> bool {
         existing.digest == layer.descriptor.digest
@@ -266,7 +269,7 @@ async fn push_signature_referrer(
     let subject = target
         .descriptor
         .clone()
-        .ok_or_else(|| Error::Usage("internal: subject descriptor missing".into()))?;
+        .ok_or(Error::Internal("subject descriptor missing"))?;
     let config = signature_image_config(std::slice::from_ref(&layer.descriptor.digest));
     let config_digest = cosign_crypto::hash(HashAlgorithm::Sha256, &config);
     let ctx = || format!("pushing signature referrer to {repo}");
@@ -295,11 +298,11 @@ async fn push_signature_referrer(
     };
     let body = manifest.to_json();
     let manifest_digest = cosign_crypto::hash(HashAlgorithm::Sha256, &body);
-    reporter.info(&format!(
-        "Uploading signature for [{}] to [{}@{manifest_digest}] with config.mediaType [{COSIGN_ARTIFACT_SIG_MEDIA_TYPE}] layers[0].mediaType [{SIMPLE_SIGNING_MEDIA_TYPE}].",
-        target.digest_ref,
-        repo.name()
-    ));
+    reporter.event(Event::UploadingSignatureReferrer {
+        subject: target.digest_ref.to_string(),
+        repository: repo.name(),
+        manifest: manifest_digest.clone(),
+    });
     publish_referrer(reg, &repo, &target.digest, &manifest, &body).await
 }
 
@@ -389,10 +392,9 @@ async fn sign_bundle(
             pem.as_bytes(),
         )
         .await?;
-        reporter.info(&format!(
-            "tlog entry created with index: {}",
-            entry.log_index
-        ));
+        reporter.event(Event::TlogEntryCreated {
+            index: entry.log_index,
+        });
         tlog_entries.push(entry.to_bundle_entry().map_err(|e| Error::Tlog {
             context: "recording the log entry in the bundle".into(),
             source: Box::new(e),
@@ -427,7 +429,9 @@ async fn sign_bundle(
         return Ok(signed);
     }
     let repo = opts.storage.target_repo(target.given.repository());
-    reporter.info(&format!("Pushing signature to: {repo}"));
+    reporter.event(Event::PushingSignature {
+        repository: repo.to_string(),
+    });
     push_bundle_referrer(reg, &repo, &target, &bundle, SIGN_PREDICATE_TYPE).await?;
     signed.written = true;
     Ok(signed)
@@ -444,7 +448,7 @@ pub async fn push_bundle_referrer(
     let subject = target
         .descriptor
         .clone()
-        .ok_or_else(|| Error::Usage("internal: subject descriptor missing".into()))?;
+        .ok_or(Error::Internal("subject descriptor missing"))?;
     let ctx = || format!("pushing bundle to {repo}");
     let empty_digest = cosign_crypto::hash(HashAlgorithm::Sha256, OCI_EMPTY_CONFIG);
     reg.push_blob_if_missing(repo, &empty_digest, OCI_EMPTY_CONFIG)
@@ -530,14 +534,16 @@ pub async fn attach_signature(
             }
             BundleContent::MessageSignature(_) => SIGN_PREDICATE_TYPE.to_owned(),
         };
-        reporter.info(&format!("Pushing signature to: {repo}"));
+        reporter.event(Event::PushingSignature {
+            repository: repo.to_string(),
+        });
         push_bundle_referrer(reg, &repo, &target, &req.payload, &predicate_type).await?;
         return Ok(true);
     }
     let signature = req
         .signature
         .as_ref()
-        .ok_or_else(|| Error::Usage("a signature is required (--signature)".into()))?;
+        .ok_or(Error::Missing("a signature"))?;
     let mut annotations =
         BTreeMap::from([(SIGNATURE_ANNOTATION.to_owned(), STANDARD.encode(signature))]);
     if let Some((cert, chain)) = &req.certificate {
@@ -546,7 +552,9 @@ pub async fn attach_signature(
     }
     let layer = NewLayer::new(req.payload.clone(), SIMPLE_SIGNING_MEDIA_TYPE, annotations);
     let tag = storage.tag(&target.digest, AttachmentKind::Signature);
-    reporter.info(&format!("Pushing signature to: {repo}"));
+    reporter.event(Event::PushingSignature {
+        repository: repo.to_string(),
+    });
     let is_dup = |existing: &Descriptor| existing == &layer.descriptor;
     let outcome = append_layer(reg, storage, &repo, &tag, &layer, &is_dup).await?;
     Ok(matches!(outcome, AppendOutcome::Written { .. }))

@@ -234,9 +234,10 @@ pub async fn append_layer(
 
 /// The error when a read-modify-write kept losing to concurrent writers.
 pub(super) fn gave_up(repo: &Repository, tag: &str) -> Error {
-    Error::Usage(format!(
-        "{repo}:{tag} kept changing under concurrent writers; gave up after {MAX_UPDATE_ATTEMPTS} attempts"
-    ))
+    Error::ConcurrentUpdate {
+        location: format!("{repo}:{tag}"),
+        attempts: MAX_UPDATE_ATTEMPTS,
+    }
 }
 
 /// Stores `layers` (their blobs already pushed; the last one is the new entry) as the legacy
@@ -251,10 +252,12 @@ pub(super) async fn put_attachment_image(
     ctx: &str,
 ) -> Result<Digest, Error> {
     if layers.len() > MAX_ENTRIES {
-        return Err(Error::Usage(format!(
-            "{repo}:{tag} already holds {} layers; cosign refuses more than {MAX_ENTRIES}",
-            layers.len() - 1
-        )));
+        return Err(Error::TooMany {
+            location: format!("{repo}:{tag}"),
+            what: "layers",
+            count: layers.len(),
+            max: MAX_ENTRIES,
+        });
     }
     let (manifest_type, config_type) = storage.manifest_types();
     let diff_ids: Vec<Digest> = layers.iter().map(|l| l.digest.clone()).collect();
@@ -590,10 +593,12 @@ pub async fn append_fallback_entries(
         }
         index.manifests.extend(missing.into_iter().cloned());
         if index.manifests.len() > MAX_ENTRIES {
-            return Err(Error::Usage(format!(
-                "{repo}:{tag} would list {} referrers; registries and cosign accept at most {MAX_ENTRIES}",
-                index.manifests.len()
-            )));
+            return Err(Error::TooMany {
+                location: format!("{repo}:{tag}"),
+                what: "referrers",
+                count: index.manifests.len(),
+                max: MAX_ENTRIES,
+            });
         }
         index.manifests.sort_by_key(|d| d.digest.to_string());
         let put = store

@@ -16,9 +16,9 @@ use cosign_types::media_types::{
 use cosign_types::oci::{Descriptor, ImageIndex, Platform};
 use cosign_types::{Digest, HashAlgorithm};
 
-use super::Reporter;
 use super::sbom::file_image;
 use super::transfer::ProgressSink;
+use super::{Event, Reporter};
 use crate::Error;
 
 /// One `-f path[:os[/arch[/variant]]]`.
@@ -38,7 +38,10 @@ impl UploadFile {
             None => (text, None),
         };
         if path.is_empty() {
-            return Err(Error::Usage(format!("-f {text:?}: the file name is empty")));
+            return Err(Error::Invalid {
+                what: format!("file {text:?}"),
+                reason: "the file name is empty".into(),
+            });
         }
         let platform = match platform {
             None => None,
@@ -46,16 +49,18 @@ impl UploadFile {
                 let mut parts = p.split('/');
                 let os = parts.next().unwrap_or_default();
                 if os.is_empty() {
-                    return Err(Error::Usage(format!(
-                        "-f {text:?}: the platform after ':' must be os[/arch[/variant]]"
-                    )));
+                    return Err(Error::Invalid {
+                        what: format!("file {text:?}"),
+                        reason: "the platform after ':' must be os[/arch[/variant]]".into(),
+                    });
                 }
                 let architecture = parts.next().unwrap_or_default().to_owned();
                 let variant = parts.next().map(str::to_owned);
                 if parts.next().is_some() {
-                    return Err(Error::Usage(format!(
-                        "-f {text:?}: the platform after ':' must be os[/arch[/variant]]"
-                    )));
+                    return Err(Error::Invalid {
+                        what: format!("file {text:?}"),
+                        reason: "the platform after ':' must be os[/arch[/variant]]".into(),
+                    });
                 }
                 Some(Platform {
                     os: os.to_owned(),
@@ -241,7 +246,7 @@ pub async fn upload_blobs(
     progress: &dyn ProgressSink,
 ) -> Result<Uploaded, Error> {
     if req.files.is_empty() {
-        return Err(Error::Usage("at least one file is required (-f)".into()));
+        return Err(Error::Missing("at least one file"));
     }
     let mut index = ImageIndex::empty();
     let mut last = None;
@@ -250,10 +255,11 @@ pub async fn upload_blobs(
         let media_type = req
             .content_type
             .unwrap_or_else(|| detect_content_type(&hashed.head));
-        reporter.info(&format!(
-            "Uploading file from [{}] to [{image}] with media type [{media_type}]",
-            f.path.display()
-        ));
+        reporter.event(Event::UploadingFile {
+            path: f.path.clone(),
+            image: image.to_string(),
+            media_type: media_type.to_string(),
+        });
         let desc = push_file_image(
             reg,
             image,
@@ -265,13 +271,12 @@ pub async fn upload_blobs(
             progress,
         )
         .await?;
-        reporter.info(&format!(
-            "File [{}] is available directly at [{}/v2/{}/blobs/{}]",
-            f.path.display(),
-            image.repository().registry(),
-            image.repository().path(),
-            hashed.digest
-        ));
+        reporter.event(Event::FileAvailable {
+            path: f.path.clone(),
+            registry: image.repository().registry().to_string(),
+            repository: image.repository().path().to_string(),
+            digest: hashed.digest.clone(),
+        });
         if let Some(p) = &f.platform {
             let mut d = desc.clone();
             d.platform = Some(p.clone());
@@ -294,7 +299,7 @@ pub async fn upload_blobs(
             digest_ref: image.with_digest(put.digest),
         });
     }
-    let digest = last.ok_or_else(|| Error::Usage("no file was uploaded".into()))?;
+    let digest = last.ok_or(Error::Internal("no file was uploaded"))?;
     Ok(Uploaded {
         digest_ref: image.with_digest(digest),
     })
@@ -310,12 +315,15 @@ pub async fn upload_wasm(
 ) -> Result<Uploaded, Error> {
     let hashed = hash_file(path)?;
     if !hashed.head.starts_with(b"\x00asm") {
-        return Err(Error::Usage("invalid wasm file".into()));
+        return Err(Error::Invalid {
+            what: path.display().to_string(),
+            reason: "invalid wasm file".into(),
+        });
     }
-    reporter.info(&format!(
-        "Uploading wasm file from [{}] to [{image}].",
-        path.display()
-    ));
+    reporter.event(Event::UploadingWasm {
+        path: path.to_owned(),
+        image: image.to_string(),
+    });
     let desc = push_file_image(
         reg,
         image,

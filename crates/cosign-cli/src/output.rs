@@ -1,6 +1,7 @@
 //! The wording of what the library reports: each flow [`Event`] becomes cosign's stderr line.
 
 use cosign::report::{Event, Reporter};
+use cosign::tlog::LogCheck;
 use cosign_types::media_types::{
     COSIGN_ARTIFACT_SBOM_MEDIA_TYPE, COSIGN_ARTIFACT_SIG_MEDIA_TYPE, SIMPLE_SIGNING_MEDIA_TYPE,
 };
@@ -103,4 +104,33 @@ fn tag_reference_warning(reference: &str) -> String {
     format!(
         "Image reference {reference} uses a tag, not a digest, to identify the image to sign.\n    This can lead you to sign a different image than the intended one. Please use a\n    digest (example.com/ubuntu@sha256:abc123...) rather than tag\n    (example.com/ubuntu:latest) for the input to cosign. The ability to refer to\n    images by tag will be removed in a future release.\n"
     )
+}
+
+/// cosign's checks block printed before the verified payloads of an image.
+pub fn verification_header(
+    p: &crate::printer::Printer,
+    image: &str,
+    check_claims: bool,
+    annotations: bool,
+    log: LogCheck,
+) {
+    p.info(&format!("\nVerification for {image} --"));
+    p.info("The following checks were performed on each of these signatures:");
+    if check_claims {
+        if annotations {
+            p.info("  - The specified annotations were verified.");
+        }
+        p.info("  - The cosign claims were validated");
+    }
+    match log {
+        LogCheck::None => {}
+        LogCheck::Offline => {
+            p.info("  - Existence of the claims in the transparency log was verified offline");
+        }
+        LogCheck::Online => {
+            p.info("  - The claims were present in the transparency log");
+            p.info("  - The signatures were integrated into the transparency log when the certificate was valid");
+        }
+    }
+    p.info("  - The signatures were verified against the specified public key");
 }

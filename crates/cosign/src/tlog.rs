@@ -132,6 +132,35 @@ pub struct TlogOutcome {
     pub offline: bool,
 }
 
+/// How the log entries of a set of verified signatures were checked, as cosign's verify
+/// commands summarise it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogCheck {
+    /// The log was skipped, or no entry was checked.
+    None,
+    /// Every entry was proven from the bundle alone.
+    Offline,
+    /// At least one entry was found in the log online.
+    Online,
+}
+
+impl LogCheck {
+    /// The summary of `outcomes` (the log being checked at all: `enabled`).
+    pub fn of<'a>(enabled: bool, outcomes: impl IntoIterator<Item = &'a TlogOutcome>) -> Self {
+        let mut any = false;
+        let mut online = false;
+        for o in outcomes {
+            any = true;
+            online |= !o.offline;
+        }
+        match (enabled && any, online) {
+            (false, _) => Self::None,
+            (true, false) => Self::Offline,
+            (true, true) => Self::Online,
+        }
+    }
+}
+
 async fn trusted_for_upload<L: TransparencyLog>(up: &TlogUpload<L>) -> Result<TrustedLogs, Error> {
     match &up.trusted {
         Some(t) => Ok(t.clone()),

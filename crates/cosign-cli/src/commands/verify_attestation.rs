@@ -4,30 +4,24 @@
 
 use anyhow::{Result, bail};
 use cosign::attestation::VerifiedAttestation;
-use cosign::image::attest::{
-    ImageAttestations, VerifyAttestationOptions, verify_image_attestations,
-};
-use cosign::image::store::Store;
+use cosign::image::attest::{VerifyAttestationOptions, verify_image_attestations};
 use cosign::policy::Policies;
+use cosign::tlog::LogCheck;
 use cosign_types::predicate::PredicateType;
-use futures_util::stream::{self, StreamExt};
 
 use crate::args::VerifyAttestationArgs;
 use crate::ctx::Ctx;
 use crate::exit::VerifyFailure;
+use crate::output::verification_header;
 use crate::settings::registry;
-
-/// Images verified at once.
-const CONCURRENCY: usize = 8;
 
 pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
     let key_ref = super::verify::require_key(&args.key, args.images_from.max_workers)?;
     let predicate_type = PredicateType::parse(&args.predicate_type)?;
     let policies = Policies::load(&args.policy)?;
     let tlog = crate::settings::tlog::verify_flags(&args.log, ctx, "attestation")?;
-    let (layouts, images) =
-        super::verify::images_to_verify(args.images_from.local_image, &args.images)?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
+    let sources = super::verify::image_sources(&reg, &args.images_from, &args.images)?;
     let key = crate::settings::keys::load_verification_key(ctx, key_ref)?;
     let opts = VerifyAttestationOptions {
         key,
@@ -36,40 +30,21 @@ pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
         storage: registry::storage(&args.registry)?,
         tlog,
     };
-    let results: Vec<Result<ImageAttestations, cosign::Error>> = ctx.block_on(async {
-        Ok(stream::iter(images.iter().enumerate())
-            .map(|(i, image)| {
-                let src: &dyn Store = match layouts.get(i) {
-                    Some(l) => l,
-                    None => &reg,
-                };
-                let opts = &opts;
-                async move { verify_image_attestations(src, image, opts).await }
-            })
-            .buffered(CONCURRENCY)
-            .collect()
+    let results = ctx.block_on(async {
+        Ok(sources
+            .verify_each(|src, image| verify_image_attestations(src, image, &opts))
             .await)
     })?;
-    for ((image, given), result) in images.iter().zip(&args.images).zip(results) {
+    for ((image, given), result) in sources.images.iter().zip(&args.images).zip(results) {
         let verified = result.map_err(VerifyFailure)?;
         let checked = apply_policies(ctx, &policies, verified.attestations)?;
         let outcomes: Vec<_> = checked.iter().filter_map(|a| a.tlog.as_ref()).collect();
         if outcomes.iter().any(|o| o.entry.inactive_key) {
             ctx.printer.info(crate::settings::tlog::INACTIVE_KEY_INFO);
         }
-        let log = if opts.tlog.is_none() || outcomes.is_empty() {
-            LogCheck::None
-        } else if outcomes.iter().all(|o| o.offline) {
-            LogCheck::Offline
-        } else {
-            LogCheck::Online
-        };
-        let shown = if args.images_from.local_image {
-            given.clone()
-        } else {
-            image.to_string()
-        };
-        print_header(ctx, &shown, args.check_claims, log);
+        let log = LogCheck::of(opts.tlog.is_some(), outcomes);
+        let shown = super::verify::shown_name(&args.images_from, image, given);
+        verification_header(ctx.printer, &shown, args.check_claims, false, log);
         for a in &checked {
             let text = String::from_utf8_lossy(&a.envelope_json);
             ctx.printer.out_line(text.trim_end())?;
@@ -111,31 +86,4 @@ fn apply_policies(
         bail!("{} validation errors occurred", outcome.failures.len());
     }
     Ok(outcome.passed)
-}
-
-/// How the attestations' log entries were checked.
-enum LogCheck {
-    None,
-    Offline,
-    Online,
-}
-
-fn print_header(ctx: &Ctx<'_>, image: &str, check_claims: bool, log: LogCheck) {
-    let p = ctx.printer;
-    p.info(&format!("\nVerification for {image} --"));
-    p.info("The following checks were performed on each of these signatures:");
-    if check_claims {
-        p.info("  - The cosign claims were validated");
-    }
-    match log {
-        LogCheck::None => {}
-        LogCheck::Offline => {
-            p.info("  - Existence of the claims in the transparency log was verified offline");
-        }
-        LogCheck::Online => {
-            p.info("  - The claims were present in the transparency log");
-            p.info("  - The signatures were integrated into the transparency log when the certificate was valid");
-        }
-    }
-    p.info("  - The signatures were verified against the specified public key");
 }

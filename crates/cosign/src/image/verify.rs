@@ -14,6 +14,7 @@ use cosign_types::annotations::{BUNDLE_ANNOTATION, SIGNATURE_ANNOTATION};
 use cosign_types::bundle::{BundleContent, VerificationMaterialContent};
 use cosign_types::dsse::IN_TOTO_PAYLOAD_TYPE;
 use cosign_types::{Digest, SimpleSigning};
+use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value};
 
 use super::storage::{AttachmentKind, ReferrerBundle, Storage};
@@ -85,6 +86,68 @@ pub async fn verify_image(
     opts: &VerifyOptions,
 ) -> Result<ImageVerification, Error> {
     verify_image_from(reg, image, opts).await
+}
+
+/// Images verified at once.
+pub const IMAGE_CONCURRENCY: usize = 8;
+
+/// Where the images of one verify command are read from: each a `cosign save` directory
+/// (`--local-image`), or all from the registry.
+pub struct ImageSources<'a> {
+    /// The registry.
+    pub registry: &'a Registry,
+    /// The opened layouts, in argument order (empty: every image is in the registry).
+    pub layouts: Vec<super::layout::Layout>,
+    /// The images, in argument order.
+    pub images: Vec<ImageRef>,
+}
+
+impl<'a> ImageSources<'a> {
+    /// Images in the registry.
+    pub fn registry(registry: &'a Registry, images: Vec<ImageRef>) -> Self {
+        Self {
+            registry,
+            layouts: Vec::new(),
+            images,
+        }
+    }
+
+    /// `cosign save` directories, each holding one image.
+    pub fn layouts(registry: &'a Registry, dirs: &[std::path::PathBuf]) -> Result<Self, Error> {
+        let layouts = dirs
+            .iter()
+            .map(|d| super::layout::Layout::open(d))
+            .collect::<Result<Vec<_>, _>>()?;
+        let images = layouts
+            .iter()
+            .map(|l| Ok(l.resolved()?.given))
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(Self {
+            registry,
+            layouts,
+            images,
+        })
+    }
+
+    /// Runs `check` on every image, [`IMAGE_CONCURRENCY`] at once, with the store it is read
+    /// from; results in argument order.
+    pub async fn verify_each<'s, T, F, Fut>(&'s self, check: F) -> Vec<Result<T, Error>>
+    where
+        F: Fn(&'s dyn Store, &'s ImageRef) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
+        stream::iter(self.images.iter().enumerate())
+            .map(|(i, image)| {
+                let src: &'s dyn Store = match self.layouts.get(i) {
+                    Some(l) => l,
+                    None => self.registry,
+                };
+                check(src, image)
+            })
+            .buffered(IMAGE_CONCURRENCY)
+            .collect()
+            .await
+    }
 }
 
 /// [`verify_image`] reading from a registry or a saved layout (`--local-image`).

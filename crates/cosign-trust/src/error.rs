@@ -224,6 +224,81 @@ pub enum TrustError {
         /// Why it was refused.
         reason: String,
     },
+    /// A trusted root (`trusted_root.json`) is not valid.
+    #[error("parsing the trusted root: {reason}")]
+    BadTrustedRoot {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A certificate, SCT, timestamp or other DER structure could not be parsed.
+    #[error("parsing {what}: {reason}")]
+    Parse {
+        /// What was parsed, e.g. "certificate".
+        what: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A certificate does not chain to a trusted certificate authority at the given time, or
+    /// breaks a rule on the way (validity, CA flag, path length, key usage ...).
+    #[error("certificate chain verification failed for {subject}: {reason}")]
+    Chain {
+        /// The subject (or SAN) of the certificate being verified.
+        subject: String,
+        /// Why no chain was accepted (one reason per authority tried).
+        reason: String,
+    },
+    /// None of the identities of the policy matched the certificate (cosign's wording).
+    #[error(
+        "none of the expected identities matched what was in the certificate, got subjects [{}] with issuer {issuer}",
+        subjects.join(", ")
+    )]
+    IdentityMismatch {
+        /// The certificate's subject alternative names.
+        subjects: Vec<String>,
+        /// The certificate's OIDC issuer (empty when it has none).
+        issuer: String,
+    },
+    /// A GitHub workflow claim of the policy differs from the certificate's (cosign's wording).
+    #[error("expected GitHub Workflow {claim} not found in certificate")]
+    WorkflowClaimMismatch {
+        /// `Trigger`, `SHA`, `Name`, `Repository` or `Ref`.
+        claim: &'static str,
+        /// The expected value.
+        expected: String,
+        /// What the certificate holds (empty when absent).
+        found: String,
+    },
+    /// An identity regular expression does not compile (cosign's wording).
+    #[error("malformed {which} in identity: {pattern} : {reason}")]
+    BadRegexp {
+        /// `subject` or `issuer`.
+        which: &'static str,
+        /// The expression.
+        pattern: String,
+        /// The compiler's message.
+        reason: String,
+    },
+    /// sigstore-go's identity check failed (the bundle path of `cosign verify*`).
+    #[error(
+        "failed to verify certificate identity: no matching CertificateIdentity found, last error: {last_error}"
+    )]
+    NoMatchingIdentity {
+        /// Why the last identity did not match, in sigstore-go's wording (e.g.
+        /// `expected SAN value "a", got "b"`).
+        last_error: String,
+    },
+    /// A signed certificate timestamp does not verify.
+    #[error("verifying SCT: {reason}")]
+    Sct {
+        /// Why.
+        reason: String,
+    },
+    /// An RFC 3161 timestamp does not verify.
+    #[error("verifying RFC 3161 timestamp: {reason}")]
+    Timestamp {
+        /// Why.
+        reason: String,
+    },
 }
 
 impl TrustError {

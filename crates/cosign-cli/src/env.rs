@@ -392,6 +392,7 @@ const BOUND_COMMANDS: &[&str] = &[
     "generate-key-pair",
     "import-key-pair",
     "public-key",
+    "initialize",
 ];
 
 /// Command groups whose every subcommand is bound (`attach sbom`, `download signature`, ...).

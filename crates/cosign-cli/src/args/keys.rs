@@ -132,3 +132,20 @@ pub struct Pkcs11ListKeysUrisArgs {
     #[arg(long)]
     pub pin: Option<String>,
 }
+
+/// `cosign initialize`.
+#[derive(Debug, Args)]
+pub struct InitializeArgs {
+    /// GCS bucket to a SigStore TUF repository, or HTTP(S) base URL, or file:/// for local filestore remote (air-gap)
+    #[arg(long, default_value = "https://tuf-repo-cdn.sigstore.dev", value_name = "URL")]
+    pub mirror: String,
+    /// path to trusted initial root. defaults to embedded root
+    #[arg(long, value_name = "FILE|URL")]
+    pub root: Option<String>,
+    /// checksum of the initial root, required if root is downloaded via http(s). expects sha512 by default, can be changed to sha256 by providing sha256:<checksum>
+    #[arg(long, value_name = "CHECKSUM")]
+    pub root_checksum: Option<String>,
+    /// use the Sigstore staging instance: its TUF mirror and embedded root
+    #[arg(long)]
+    pub staging: bool,
+}

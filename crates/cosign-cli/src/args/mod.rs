@@ -204,6 +204,12 @@ pub enum Command {
         after_help = "Examples:\n  cosign pkcs11-tool list-tokens --module-path /usr/lib/softhsm/libsofthsm2.so\n  cosign pkcs11-tool list-keys-uris --module-path /usr/lib/softhsm/libsofthsm2.so --slot-id <SLOT> --pin <PIN>"
     )]
     Pkcs11Tool(Pkcs11ToolArgs),
+    /// Initializes SigStore root to retrieve trusted certificate and key targets for verification.
+    #[command(
+        long_about = "Initializes SigStore root to retrieve trusted certificate and key targets for verification.\n\nThe following options are used by default:\n - The current trusted Sigstore TUF root is embedded inside cosign at the time of release.\n - SigStore remote TUF repository is pulled from the CDN mirror at tuf-repo-cdn.sigstore.dev.\n\nTo provide an out-of-band trusted initial root.json, use the -root flag with a file or URL reference.\nThis will enable you to point cosign to a separate TUF root.\n\nAny updated TUF repository will be written to $HOME/.sigstore/root/ ($TUF_ROOT when set).\n\nTrusted keys and certificate used in cosign verification (e.g. verifying Fulcio issued certificates\nwith Fulcio root CA) are pulled form the trusted metadata. Once initialized, the verify commands\ntake the transparency log keys from the cached trusted_root.json when neither --trusted-root nor\nSIGSTORE_REKOR_PUBLIC_KEY is given (refreshed from the mirror once a day).",
+        after_help = "Examples:\n  # initialize root with distributed root keys, default mirror, and default out path.\n  cosign initialize\n\n  # initialize with an out-of-band root key file, using the default mirror.\n  cosign initialize --root <url>\n\n  # initialize with an out-of-band root key file and custom repository mirror.\n  cosign initialize --mirror <url> --root <url>\n\n  # initialize with an out-of-band root key file and custom repository mirror while verifying root checksum.\n  cosign initialize --mirror <url> --root <url> --root-checksum <sha256>\n\n  # an air-gapped mirror on disk\n  cosign initialize --mirror file:///srv/tuf --root /srv/tuf/1.root.json"
+    )]
+    Initialize(InitializeArgs),
     /// Prints the cosign version
     Version(VersionArgs),
     /// Generate completion script

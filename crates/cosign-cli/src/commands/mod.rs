@@ -7,6 +7,7 @@ mod completion;
 mod copy;
 mod env_cmd;
 mod images;
+mod initialize;
 mod keys;
 mod layout;
 mod manifest_verify;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<()> {
     match cli.command {
         Command::Pkcs11Tool(a) => pkcs11_tool::run(&a, &ctx),
         Command::Version(a) => version::run(&a, &ctx),
+        Command::Initialize(a) => initialize::run(&a, &ctx),
         Command::Completion(a) => completion::run(&a, &ctx),
         Command::Env(a) => env_cmd::run(&a, &ctx),
         Command::GenerateKeyPair(a) => keys::generate_key_pair(&a, &ctx),

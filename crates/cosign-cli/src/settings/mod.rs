@@ -8,6 +8,7 @@ pub mod keys;
 pub mod registry;
 pub mod signing;
 pub mod tlog;
+pub mod trust;
 
 pub use cosign_types::time::parse_go_duration;
 

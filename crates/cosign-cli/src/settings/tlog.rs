@@ -18,6 +18,9 @@ use crate::prompt::confirm_continue;
 /// The public-good Rekor instance.
 pub const PUBLIC_REKOR: &str = "https://rekor.sigstore.dev";
 
+/// Timeout of each TUF request.
+const TUF_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Client timeout for Rekor requests (cosign uses 90 s).
 const REKOR_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -35,7 +38,8 @@ fn client(url: &str) -> Result<RekorClient> {
 }
 
 /// The trusted log keys: `--trusted-root FILE` (its `tlogs`), else the PEM file named by
-/// `SIGSTORE_REKOR_PUBLIC_KEY`; None when neither is given.
+/// `SIGSTORE_REKOR_PUBLIC_KEY`, else the `trusted_root.json` of the TUF repository that
+/// `cosign initialize` set up; None when there is none of these.
 pub fn trusted_logs(trusted_root: Option<&Path>) -> Result<Option<TrustedLogs>> {
     if let Some(path) = trusted_root {
         let data = std::fs::read(path)
@@ -56,6 +60,13 @@ pub fn trusted_logs(trusted_root: Option<&Path>) -> Result<Option<TrustedLogs>> 
         let key = PublicKey::from_pem(&data)
             .with_context(|| format!("parsing the Rekor public key in {path}"))?;
         return Ok(Some(TrustedLogs::from_public_key(key)));
+    }
+    if let Some(json) = super::trust::initialized_trusted_root(TUF_TIMEOUT)? {
+        let root = TrustedRoot::from_json(&json)
+            .context("parsing the trusted_root.json of the initialized TUF repository")?;
+        if !root.tlogs.is_empty() {
+            return Ok(Some(TrustedLogs::from_trusted_root(&root)));
+        }
     }
     Ok(None)
 }
@@ -96,7 +107,7 @@ pub fn verify(
     }
     let Some(trusted) = trusted_logs(trusted_root)? else {
         bail!(
-            "no transparency log key to verify against: pass --trusted-root FILE or set SIGSTORE_REKOR_PUBLIC_KEY to the log's public key file (this build does not fetch the public-good TUF root); or skip the log with --insecure-ignore-tlog"
+            "no transparency log key to verify against: pass --trusted-root FILE, set SIGSTORE_REKOR_PUBLIC_KEY to the log's public key file, or run cosign initialize to use a TUF repository's trusted root; or skip the log with --insecure-ignore-tlog"
         );
     };
     Ok(Some(TlogVerify {

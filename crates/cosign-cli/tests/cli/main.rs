@@ -18,3 +18,4 @@ mod kms;
 mod pkcs11;
 mod surface;
 mod tlog;
+mod trust;

@@ -195,6 +195,7 @@ fn help_texts() {
         "attach signature",
         "download signature",
         "triangulate",
+        "initialize",
         "clean",
         "pkcs11-tool",
         "pkcs11-tool list-tokens",

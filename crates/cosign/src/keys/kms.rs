@@ -140,13 +140,11 @@ fn secret_ref(namespace: &str, name: &str) -> String {
 }
 
 fn missing(namespace: &str, name: &str, key: &str) -> Error {
-    Error::Kms(cosign_kms::KmsError::Provider {
-        provider: "Kubernetes".to_owned(),
-        key: format!("secret {}", secret_ref(namespace, name)),
-        message: format!(
-            "the secret has no {key} data key (was it made by cosign generate-key-pair?)"
-        ),
-    })
+    Error::Kms(cosign_kms::KmsError::provider(
+        "Kubernetes",
+        format!("secret {}", secret_ref(namespace, name)),
+        format!("the secret has no {key} data key (was it made by cosign generate-key-pair?)"),
+    ))
 }
 
 /// The signing key of a `k8s://` secret: `cosign.key` decrypted with `cosign.password`.

@@ -1,0 +1,72 @@
+//! Sigstore trust material from TUF: the cache directory (`$TUF_ROOT`, default
+//! `~/.sigstore/root`), `cosign initialize`'s client, and the trusted root of an initialized
+//! cache for the verify commands.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use cosign_trust::tuf::{
+    Freshness, HttpFetcher, Instance, TufClient, TufOptions, default_cache_dir, mirror_dir_name,
+    read_remote_hint,
+};
+
+use crate::env;
+
+/// How long a refreshed cache answers without the network (sigstore-go's default
+/// `CacheValidity` of one day).
+const CACHE_VALIDITY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The TUF cache directory: `$TUF_ROOT`, else `$HOME/.sigstore/root`.
+pub fn cache_dir() -> Option<PathBuf> {
+    env::lookup("TUF_ROOT")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| env::home().map(|h| default_cache_dir(std::path::Path::new(&h))))
+}
+
+/// The HTTP (and `file://`) fetcher for TUF mirrors.
+pub fn fetcher(timeout: Duration) -> Result<HttpFetcher> {
+    Ok(HttpFetcher::new(&super::user_agent(), timeout)?)
+}
+
+/// The `trusted_root.json` of the TUF repository that `cosign initialize` recorded in the
+/// cache (`remote.json`), verified through TUF and refreshed from the mirror when the cache is
+/// older than a day; None when no repository was initialized (nothing is fetched then).
+pub fn initialized_trusted_root(timeout: Duration) -> Result<Option<Vec<u8>>> {
+    let Some(dir) = cache_dir() else {
+        return Ok(None);
+    };
+    let Some(mirror) = read_remote_hint(&dir)? else {
+        return Ok(None);
+    };
+    // Trust starts from the embedded root of a known instance, else from the root that
+    // `cosign initialize` verified and cached for this mirror.
+    let (root_json, source) = match Instance::for_mirror(&mirror) {
+        Some(instance) => (
+            instance.root_json().to_vec(),
+            format!("embedded {} root.json", instance.name()),
+        ),
+        None => {
+            let path = dir.join(mirror_dir_name(&mirror)).join("root.json");
+            let data = std::fs::read(&path).with_context(|| {
+                format!(
+                    "reading the cached TUF root {} of {mirror} (run cosign initialize again)",
+                    path.display()
+                )
+            })?;
+            (data, path.display().to_string())
+        }
+    };
+    let mut opts = TufOptions::new(&mirror, root_json, &source, Some(dir.clone()));
+    opts.freshness = Freshness::CacheFor(CACHE_VALIDITY);
+    let mut client = TufClient::new(opts, fetcher(timeout)?)?;
+    let what = || {
+        format!(
+            "updating the TUF metadata of {mirror} (cache {})",
+            dir.display()
+        )
+    };
+    client.update().with_context(what)?;
+    Ok(Some(client.trusted_root_json().with_context(what)?))
+}

@@ -331,11 +331,7 @@ pub fn bundle_candidate(name: &str, bundle: &Bundle) -> Result<Candidate, Error>
     Ok(Candidate {
         name: name.to_owned(),
         envelope_json: env.to_json_compact_new(),
-        entry: bundle
-            .verification_material
-            .tlog_entries
-            .first()
-            .map(LogEntry::from_bundle_entry),
+        entry: crate::tlog::bundle_log_entry(bundle, name)?,
     })
 }
 

@@ -132,6 +132,36 @@ pub struct TlogOutcome {
     pub offline: bool,
 }
 
+/// The transparency log entry a Sigstore bundle carries, refusing entries that cannot give a
+/// trusted, proven record: bundles v0.2 and later must carry the entry's inclusion proof (a
+/// signed entry timestamp alone is not enough), and an entry without a signed entry timestamp
+/// leaves no trusted time unless the bundle has an RFC 3161 timestamp. `name` names the bundle
+/// in errors.
+pub fn bundle_log_entry(
+    bundle: &cosign_types::Bundle,
+    name: &str,
+) -> Result<Option<LogEntry>, Error> {
+    let Some(entry) = bundle.verification_material.tlog_entries.first() else {
+        return Ok(None);
+    };
+    if bundle.version().is_some_and(|v| v >= (0, 2)) && entry.inclusion_proof.is_none() {
+        return Err(Error::Verification(format!(
+            "{name}: its transparency log entry has no inclusion proof (bundles v0.2 and later must carry one)"
+        )));
+    }
+    let timestamps = bundle
+        .verification_material
+        .timestamp_verification_data
+        .as_ref()
+        .is_some_and(|t| !t.rfc3161_timestamps.is_empty());
+    if entry.inclusion_promise.is_none() && !timestamps {
+        return Err(Error::Verification(format!(
+            "{name}: its transparency log entry has no signed entry timestamp and the bundle no RFC 3161 timestamp: there is no trusted time"
+        )));
+    }
+    Ok(Some(LogEntry::from_bundle_entry(entry)))
+}
+
 /// How the log entries of a set of verified signatures were checked, as cosign's verify
 /// commands summarise it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -506,3 +506,59 @@ fn online_lookup_for_signatures_without_bundles() {
     );
     assert_ne!(run.code, 0, "{}", run.stderr);
 }
+
+#[test]
+fn bundle_entries_without_proof_or_trusted_time_fail() {
+    // Issue 11: a v0.2+ bundle's entry must carry its inclusion proof (the SET alone is not
+    // taken), and an entry with neither a SET nor an RFC 3161 timestamp gives no trusted time.
+    let log = TlogServer::start();
+    let s = setup(&log);
+    s.write("blob", "release artifact\n");
+    s.run(
+        &[
+            "sign-blob",
+            "--key",
+            "cosign.key",
+            "--rekor-url",
+            log.url(),
+            "--new-bundle-format",
+            "--bundle",
+            "new.json",
+            "blob",
+        ],
+        &[("COSIGN_PASSWORD", "pw")],
+        None,
+    )
+    .ok();
+    let trust = trust_env(&s);
+    let verify = |bundle: &str| {
+        s.run(
+            &[
+                "verify-blob",
+                "--key",
+                "cosign.pub",
+                "--bundle",
+                bundle,
+                "--offline",
+                "blob",
+            ],
+            &env_refs(&trust),
+            None,
+        )
+    };
+    verify("new.json").ok();
+    let bundle: serde_json::Value = serde_json::from_slice(&s.read("new.json")).unwrap();
+    for (field, file, expected) in [
+        ("inclusionProof", "no-proof.json", "no inclusion proof"),
+        ("inclusionPromise", "no-set.json", "no trusted time"),
+    ] {
+        let mut b = bundle.clone();
+        b["verificationMaterial"]["tlogEntries"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove(field);
+        s.write(file, serde_json::to_vec(&b).unwrap());
+        let run = verify(file).fails();
+        assert!(run.stderr.contains(expected), "{field}: {}", run.stderr);
+    }
+}

@@ -90,7 +90,8 @@ fn initialize_then_verify_with_the_repository_trusted_root() {
     // Not initialized: no log key, and nothing is fetched.
     let run = verify(&t.s, &cache).fails();
     assert!(
-        run.stderr.contains("no transparency log key to verify against"),
+        run.stderr
+            .contains("no transparency log key to verify against"),
         "{}",
         run.stderr
     );
@@ -117,9 +118,8 @@ fn initialize_refuses_what_tuf_does_not_vouch_for() {
     let cache = t.s.path("tuf-cache").display().to_string();
     let env = [("TUF_ROOT", cache.as_str())];
     // A wrong checksum of the initial root.
-    let run = t
-        .s
-        .run(
+    let run =
+        t.s.run(
             &[
                 "initialize",
                 "--mirror",
@@ -138,7 +138,13 @@ fn initialize_refuses_what_tuf_does_not_vouch_for() {
     let other = tuf_repo::Repo::new();
     std::fs::write(t.s.path("other-root.json"), &other.roots[&1]).unwrap();
     t.s.run(
-        &["initialize", "--mirror", &t.mirror, "--root", "other-root.json"],
+        &[
+            "initialize",
+            "--mirror",
+            &t.mirror,
+            "--root",
+            "other-root.json",
+        ],
         &env,
         None,
     )
@@ -158,9 +164,8 @@ fn initialize_refuses_what_tuf_does_not_vouch_for() {
         br#"{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1", "tlogs": []}"#,
     )
     .unwrap();
-    let run = t
-        .s
-        .run(
+    let run =
+        t.s.run(
             &["initialize", "--mirror", &t.mirror, "--root", "root.json"],
             &env,
             None,
@@ -168,9 +173,8 @@ fn initialize_refuses_what_tuf_does_not_vouch_for() {
         .fails();
     assert!(run.stderr.contains("trusted_root.json"), "{}", run.stderr);
     // No embedded root for an unknown mirror.
-    let run = t
-        .s
-        .run(&["initialize", "--mirror", &t.mirror], &env, None)
-        .fails();
+    let run =
+        t.s.run(&["initialize", "--mirror", &t.mirror], &env, None)
+            .fails();
     assert!(run.stderr.contains("--root"), "{}", run.stderr);
 }

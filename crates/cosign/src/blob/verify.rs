@@ -171,11 +171,7 @@ fn sigstore_material(bundle: &Bundle, name: &str) -> Result<SignatureMaterial, E
     Ok(SignatureMaterial {
         signature: ms.signature.clone(),
         expected_digest,
-        entry: bundle
-            .verification_material
-            .tlog_entries
-            .first()
-            .map(LogEntry::from_bundle_entry),
+        entry: crate::tlog::bundle_log_entry(bundle, name)?,
     })
 }
 

@@ -469,12 +469,8 @@ fn check_bundle(
         .and_then(Value::as_str)
         .map(|h| format!("sha256:{h}"))
         .unwrap_or_default();
-    let bundled = rb
-        .bundle
-        .verification_material
-        .tlog_entries
-        .first()
-        .map(cosign_tlog::LogEntry::from_bundle_entry);
+    let bundled = crate::tlog::bundle_log_entry(&rb.bundle, &format!("bundle {name}"))
+        .map_err(|e| e.to_string())?;
     Ok(Pending {
         verified: VerifiedSignature {
             payload: env.payload.clone(),

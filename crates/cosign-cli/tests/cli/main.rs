@@ -11,6 +11,7 @@ mod artifacts;
 mod attest;
 mod blob;
 mod common;
+mod conformance;
 mod images;
 mod interop;
 mod keys;

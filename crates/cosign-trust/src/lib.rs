@@ -19,6 +19,7 @@
 
 mod error;
 pub mod identity;
+pub mod sct;
 pub mod timestamp;
 pub mod trusted_root;
 pub mod tuf;

@@ -71,14 +71,10 @@ impl CertificateAuthority {
         self.cert_chain.last()
     }
 
-    /// The certificates between leaf and root. For a timestamp authority whose chain starts with
-    /// its (non-CA) signing certificate, that certificate is left out (see [`Self::tsa_leaf`]).
+    /// The certificates between leaf and root (all but the last).
     pub fn intermediates(&self) -> &[Certificate] {
         let n = self.cert_chain.len();
-        let start = usize::from(self.tsa_leaf().is_some());
-        self.cert_chain
-            .get(start..n.saturating_sub(1))
-            .unwrap_or(&[])
+        self.cert_chain.get(..n.saturating_sub(1)).unwrap_or(&[])
     }
 
     /// For a timestamp authority: the first certificate of the chain when it is not a CA (the

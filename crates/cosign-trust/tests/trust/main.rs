@@ -3,4 +3,9 @@
 //! hostile material built here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod chain;
+mod identity;
+mod pki;
 mod real;
+mod sct;
+mod tsa;

@@ -149,8 +149,9 @@ pub async fn sign_statement(
 pub struct AttestationPolicy<'a> {
     /// The verification key.
     pub key: &'a PublicKey,
-    /// Only statements of this predicate type count.
-    pub predicate_type: &'a PredicateType,
+    /// Only statements of this predicate type count (None: any type, as `verify-blob` takes
+    /// a DSSE bundle).
+    pub predicate_type: Option<&'a PredicateType>,
     /// `--check-claims`: a subject must carry this digest.
     pub subject: Option<&'a Digest>,
     /// Transparency log verification (None: `--insecure-ignore-tlog`).
@@ -230,7 +231,9 @@ fn check_envelope(policy: &AttestationPolicy<'_>, c: &Candidate) -> Result<Envel
         .map(|s| s.sig.clone())
         .ok_or_else(|| format!("{name}: invalid signature when validating the DSSE envelope"))?;
     let statement = Statement::from_json(&env.payload).map_err(|e| format!("{name}: {e}"))?;
-    if statement.predicate_type != policy.predicate_type.uri() {
+    if let Some(wanted) = policy.predicate_type
+        && statement.predicate_type != wanted.uri()
+    {
         return Ok(EnvelopeCheck::OtherType(statement.predicate_type));
     }
     if let Some(d) = policy.subject
@@ -240,10 +243,11 @@ fn check_envelope(policy: &AttestationPolicy<'_>, c: &Candidate) -> Result<Envel
             "{name}: no matching subject digest found: the statement names no subject with digest {d}"
         ));
     }
-    policy
-        .predicate_type
-        .check_predicate(&statement.predicate)
-        .map_err(|e| format!("{name}: {e}"))?;
+    if let Some(wanted) = policy.predicate_type {
+        wanted
+            .check_predicate(&statement.predicate)
+            .map_err(|e| format!("{name}: {e}"))?;
+    }
     Ok(EnvelopeCheck::Passed(Box::new((env, statement, good))))
 }
 
@@ -307,7 +311,7 @@ pub async fn verify_one(
         Ok(Checked::Verified(v)) => Ok(v),
         Ok(Checked::OtherType(got)) => Err(Error::Verification(format!(
             "invalid predicate type, expected {} got {got}",
-            policy.predicate_type.uri()
+            policy.predicate_type.map_or("any", PredicateType::uri)
         ))),
         Err(e) => Err(Error::Verification(e)),
     }
@@ -372,7 +376,7 @@ mod tests {
         let d = digest();
         let policy = AttestationPolicy {
             key: &public,
-            predicate_type: &custom,
+            predicate_type: Some(&custom),
             subject: Some(&d),
             tlog: None,
         };

@@ -137,7 +137,11 @@ pub struct Pkcs11ListKeysUrisArgs {
 #[derive(Debug, Args)]
 pub struct InitializeArgs {
     /// GCS bucket to a SigStore TUF repository, or HTTP(S) base URL, or file:/// for local filestore remote (air-gap)
-    #[arg(long, default_value = "https://tuf-repo-cdn.sigstore.dev", value_name = "URL")]
+    #[arg(
+        long,
+        default_value = "https://tuf-repo-cdn.sigstore.dev",
+        value_name = "URL"
+    )]
     pub mirror: String,
     /// path to trusted initial root. defaults to embedded root
     #[arg(long, value_name = "FILE|URL")]

@@ -102,7 +102,7 @@ pub enum Command {
     /// Verify a signature on the supplied blob.
     #[command(
         name = "verify-blob",
-        long_about = "Verify a signature on the supplied blob input using the specified key reference.\nYou may specify either a key or a bundle. The blob may be a file, - for standard input, or\nsha256:<hex> (a digest) when the signature scheme signs a digest.",
+        long_about = "Verify a signature on the supplied blob input using the specified key reference.\nYou may specify either a key or a bundle. The blob may be a file, - for standard input, or\nsha256:<hex> (a digest) when the signature scheme signs a digest. A Sigstore bundle holding a\nDSSE envelope (attest-blob --new-bundle-format) verifies when a subject of its in-toto\nstatement has the blob's digest.",
         after_help = "Examples:\n  # verify a signature with a public key (prints Verified OK on stderr)\n  cosign verify-blob --key cosign.pub --signature sig --insecure-ignore-tlog <blob>\n\n  # the signature may be given as base64 text instead of a file\n  cosign verify-blob --key cosign.pub --signature MEUCIQ... --insecure-ignore-tlog <blob>\n\n  # verify a bundle written by sign-blob --bundle (legacy or Sigstore v0.3: detected)\n  cosign verify-blob --key cosign.pub --bundle file.bundle --insecure-ignore-tlog <blob>\n\n  # verify by digest\n  cosign verify-blob --key cosign.pub --bundle file.sigstore.json --insecure-ignore-tlog sha256:<hex>\n\nThe transparency log entry is verified against the log key in --trusted-root FILE or\nSIGSTORE_REKOR_PUBLIC_KEY=FILE: offline from a bundle, else looked up at --rekor-url.\n--insecure-ignore-tlog skips it."
     )]
     VerifyBlob(VerifyBlobArgs),

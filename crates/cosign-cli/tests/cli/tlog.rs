@@ -562,3 +562,70 @@ fn bundle_entries_without_proof_or_trusted_time_fail() {
         assert!(run.stderr.contains(expected), "{field}: {}", run.stderr);
     }
 }
+
+#[test]
+fn verify_blob_takes_dsse_bundles() {
+    // As Go cosign's verify-blob: a DSSE bundle verifies the envelope's signature, a subject
+    // with the blob's digest (any predicate type) and the log entry bound to the envelope.
+    let log = TlogServer::start();
+    let s = setup(&log);
+    s.write("blob", "release artifact\n");
+    s.write("other", "another artifact\n");
+    s.write("predicate.json", r#"{"builder":"ci"}"#);
+    s.run(
+        &[
+            "attest-blob",
+            "--key",
+            "cosign.key",
+            "--rekor-url",
+            log.url(),
+            "--predicate",
+            "predicate.json",
+            "--type",
+            "https://example.com/predicate/v1",
+            "--new-bundle-format",
+            "--bundle",
+            "att.sigstore.json",
+            "blob",
+        ],
+        &[("COSIGN_PASSWORD", "pw")],
+        None,
+    )
+    .ok();
+    let trust = trust_env(&s);
+    let verify = |subject: &str, bundle: &str| {
+        s.run(
+            &[
+                "verify-blob",
+                "--key",
+                "cosign.pub",
+                "--bundle",
+                bundle,
+                "--offline",
+                subject,
+            ],
+            &env_refs(&trust),
+            None,
+        )
+    };
+    let run = verify("blob", "att.sigstore.json").ok();
+    assert!(run.stderr.contains("Verified OK"), "{}", run.stderr);
+    let digest = format!(
+        "sha256:{}",
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            b"release artifact\n"
+        ))
+    );
+    verify(&digest, "att.sigstore.json").ok();
+    let run = verify("other", "att.sigstore.json").fails();
+    assert!(run.stderr.contains("no matching subject"), "{}", run.stderr);
+    // Another signature on the envelope: it does not verify.
+    let mut b: serde_json::Value = serde_json::from_slice(&s.read("att.sigstore.json")).unwrap();
+    b["dsseEnvelope"]["signatures"][0]["sig"] = serde_json::Value::String(base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        [7u8; 64],
+    ));
+    s.write("forged.json", serde_json::to_vec(&b).unwrap());
+    let run = verify("blob", "forged.json").fails();
+    assert!(run.stderr.contains("invalid signature"), "{}", run.stderr);
+}

@@ -82,7 +82,7 @@ pub async fn verify_attestation(
     };
     let policy = AttestationPolicy {
         key: opts.key,
-        predicate_type: opts.predicate_type,
+        predicate_type: Some(opts.predicate_type),
         subject: subject.as_ref(),
         tlog: opts.tlog,
     };

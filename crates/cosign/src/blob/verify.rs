@@ -12,6 +12,7 @@ use cosign_types::{Digest, HashAlgorithm};
 use super::bundle::{BUNDLE_LIMIT, BundleFile, read_bundle};
 use super::{BlobInput, MultiHasher, one_pass, pick};
 use crate::Error;
+use crate::attestation::{AttestationPolicy, Candidate};
 use crate::tlog::{TlogOutcome, TlogVerify};
 
 /// What `verify-blob` checks a blob against.
@@ -43,14 +44,17 @@ struct SignatureMaterial {
 
 /// Verifies a blob: the signature (from the bundle and/or `--signature`, which must agree), the
 /// bundle's message digest, then the log entry bound to the blob's digest, the signature and
-/// the key.
+/// the key. A bundle holding a DSSE envelope is verified as an attestation about the blob.
 pub async fn verify(
     input: &BlobInput,
     opts: &VerifyBlobOptions<'_>,
 ) -> Result<VerifiedBlob, Error> {
     let key = opts.key;
     let mut material = match opts.bundle {
-        Some(path) => bundle_material(path, key)?,
+        Some(path) => match bundle_material(path, key)? {
+            Material::Signature(m) => m,
+            Material::Envelope(c) => return verify_envelope(input, opts, c).await,
+        },
         None => SignatureMaterial {
             signature: Vec::new(),
             expected_digest: None,
@@ -122,18 +126,60 @@ pub async fn verify(
     Ok(VerifiedBlob { tlog })
 }
 
-fn bundle_material(path: &Path, key: &PublicKey) -> Result<SignatureMaterial, Error> {
+/// What a bundle holds: a signature over the blob, or a DSSE envelope about it.
+enum Material {
+    Signature(SignatureMaterial),
+    Envelope(Candidate),
+}
+
+fn bundle_material(path: &Path, key: &PublicKey) -> Result<Material, Error> {
     match read_bundle(path, BUNDLE_LIMIT)? {
         (name, BundleFile::Legacy(legacy)) => {
             legacy.check_key(&name, key, "the blob")?;
-            Ok(SignatureMaterial {
+            Ok(Material::Signature(SignatureMaterial {
                 signature: legacy.signature,
                 expected_digest: None,
                 entry: legacy.entry,
-            })
+            }))
         }
-        (name, BundleFile::Sigstore(bundle)) => sigstore_material(&bundle, &name),
+        (name, BundleFile::Sigstore(bundle)) => match &bundle.content {
+            BundleContent::DsseEnvelope(_) => Ok(Material::Envelope(
+                crate::attestation::bundle_candidate(&name, &bundle)?,
+            )),
+            _ => Ok(Material::Signature(sigstore_material(&bundle, &name)?)),
+        },
     }
+}
+
+/// A DSSE bundle given to `verify-blob` (as Go cosign takes it): the envelope's signature,
+/// an in-toto statement of any predicate type, a subject with the blob's digest (SHA-256, or
+/// the algorithm of a given `alg:hex`), and the log entry bound to the envelope.
+async fn verify_envelope(
+    input: &BlobInput,
+    opts: &VerifyBlobOptions<'_>,
+    candidate: Candidate,
+) -> Result<VerifiedBlob, Error> {
+    if opts.signature.is_some() {
+        return Err(Error::Invalid {
+            what: candidate.name,
+            reason: "holds a DSSE envelope: its signature is the envelope's, not a separate one"
+                .into(),
+        });
+    }
+    let subject = match input {
+        BlobInput::Digest(d) => d.clone(),
+        _ => super::digest_input(input, HashAlgorithm::Sha256)?,
+    };
+    let policy = AttestationPolicy {
+        key: opts.key,
+        predicate_type: None,
+        subject: Some(&subject),
+        tlog: opts.tlog,
+    };
+    let verified = crate::attestation::verify_one(&policy, candidate).await?;
+    Ok(VerifiedBlob {
+        tlog: verified.tlog,
+    })
 }
 
 fn sigstore_material(bundle: &Bundle, name: &str) -> Result<SignatureMaterial, Error> {
@@ -146,10 +192,7 @@ fn sigstore_material(bundle: &Bundle, name: &str) -> Result<SignatureMaterial, E
         }
     }
     let BundleContent::MessageSignature(ms) = &bundle.content else {
-        return Err(Error::Invalid {
-            what: name.to_owned(),
-            reason: "holds a DSSE envelope (an attestation), not a blob signature".into(),
-        });
+        return Err(Error::Internal("a DSSE bundle read as a message signature"));
     };
     let expected_digest = match &ms.message_digest {
         Some(md) => {

@@ -367,7 +367,7 @@ pub async fn verify_image_attestations(
     let repo = image.repository();
     let policy = AttestationPolicy {
         key: &opts.key,
-        predicate_type: &opts.predicate_type,
+        predicate_type: Some(&opts.predicate_type),
         subject: opts.check_claims.then_some(&resolved.digest),
         tlog: opts.tlog.as_ref(),
     };

@@ -25,6 +25,10 @@ pub const MAX_PEM_CERTIFICATES: usize = 32;
 pub struct Certificate {
     der: Vec<u8>,
     cert: x509_cert::Certificate,
+    /// Byte ranges in `der` of the TBS, the issuer name and the subject name, as read.
+    tbs: std::ops::Range<usize>,
+    issuer: std::ops::Range<usize>,
+    subject: std::ops::Range<usize>,
 }
 
 impl std::fmt::Debug for Certificate {
@@ -61,9 +65,13 @@ impl Certificate {
             )));
         }
         let cert = x509_cert::Certificate::from_der(der).map_err(parse_err)?;
+        let (tbs, issuer, subject) = raw_ranges(der).map_err(parse_err)?;
         Ok(Self {
             der: der.to_vec(),
             cert,
+            tbs,
+            issuer,
+            subject,
         })
     }
 
@@ -131,31 +139,19 @@ impl Certificate {
 
     /// The DER of the `tbsCertificate` as read (what the issuer signed).
     pub fn tbs_der(&self) -> Result<&[u8], TrustError> {
-        let outer = tlv::single(&self.der).map_err(parse_err)?;
-        let first = tlv::elements(outer.value)
-            .map_err(parse_err)?
-            .into_iter()
-            .next()
-            .ok_or_else(|| parse_err("empty certificate"))?;
-        Ok(first.raw)
+        self.der
+            .get(self.tbs.clone())
+            .ok_or_else(|| parse_err("TBS out of range"))
     }
 
-    /// The DER of the subject name.
-    pub fn subject_der(&self) -> Vec<u8> {
-        self.cert
-            .tbs_certificate()
-            .subject()
-            .to_der()
-            .unwrap_or_default()
+    /// The DER of the subject name, as read.
+    pub fn subject_der(&self) -> &[u8] {
+        self.der.get(self.subject.clone()).unwrap_or_default()
     }
 
-    /// The DER of the issuer name.
-    pub fn issuer_der(&self) -> Vec<u8> {
-        self.cert
-            .tbs_certificate()
-            .issuer()
-            .to_der()
-            .unwrap_or_default()
+    /// The DER of the issuer name, as read.
+    pub fn issuer_der(&self) -> &[u8] {
+        self.der.get(self.issuer.clone()).unwrap_or_default()
     }
 
     /// The subject as an RFC 4514 string.
@@ -288,6 +284,35 @@ impl Certificate {
         let spki = issuer.spki_der().map_err(|e| e.to_string())?;
         signature::verify_signature(&spki, &alg, None, tbs, sig)
     }
+}
+
+/// The positions of the TBS, issuer and subject in a certificate's DER (Go compares names by
+/// these raw bytes).
+type Ranges = (
+    std::ops::Range<usize>,
+    std::ops::Range<usize>,
+    std::ops::Range<usize>,
+);
+
+fn raw_ranges(der: &[u8]) -> Result<Ranges, String> {
+    let base = der.as_ptr() as usize;
+    let range = |part: &[u8]| {
+        let start = part.as_ptr() as usize - base;
+        start..start + part.len()
+    };
+    let outer = tlv::single(der)?;
+    let tbs = *tlv::elements(outer.value)?
+        .first()
+        .ok_or("empty certificate")?;
+    let fields = tlv::elements(tbs.value)?;
+    // version [0] is optional; then serial, signature, issuer, validity, subject.
+    let skip = usize::from(fields.first().is_some_and(|f| f.tag == 0xa0));
+    let issuer = fields.get(skip + 2).ok_or("TBS without issuer")?;
+    let subject = fields.get(skip + 4).ok_or("TBS without subject")?;
+    if issuer.tag != 0x30 || subject.tag != 0x30 {
+        return Err("TBS names are not SEQUENCEs".into());
+    }
+    Ok((range(tbs.raw), range(issuer.raw), range(subject.raw)))
 }
 
 fn secs(time: x509_cert::time::Time) -> i64 {

@@ -170,3 +170,91 @@ fn malformed_certificates_are_errors() {
     trailing.push(0);
     assert!(Certificate::from_der(&trailing).is_err());
 }
+
+#[test]
+fn an_unknown_critical_extension_fails() {
+    let f = Fulcio::new();
+    let mut p = leaf_params("a@test.example", "https://issuer.test.example");
+    let mut ext = rcgen::CustomExtension::from_oid_content(&[1, 2, 3, 4, 5], vec![0x05, 0x00]);
+    ext.set_criticality(true);
+    p.custom_extensions.push(ext);
+    fails(
+        check(&f, &f.leaf(p), T2030),
+        "unhandled critical extension 1.2.3.4.5",
+    );
+    // The same extension, not critical, is ignored.
+    let mut p = leaf_params("a@test.example", "https://issuer.test.example");
+    p.custom_extensions
+        .push(rcgen::CustomExtension::from_oid_content(
+            &[1, 2, 3, 4, 5],
+            vec![0x05, 0x00],
+        ));
+    assert_eq!(check(&f, &f.leaf(p), T2030).unwrap(), 3);
+}
+
+#[test]
+fn names_must_chain_even_when_keys_match() {
+    // "other-name" holds the root's key, so the leaf's signature verifies with the root's key,
+    // but the leaf names "other-name" as its issuer, not the root.
+    let root = self_signed(ca_params("test-root", None));
+    let other = ca_params("other-name", None);
+    let leaf_p = leaf_params("a@test.example", "https://issuer.test.example");
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = leaf_p
+        .signed_by(&leaf_key, &rcgen::Issuer::from_params(&other, &root.key))
+        .unwrap();
+    let leaf = cosign_trust::x509::Certificate::from_der(leaf.der()).unwrap();
+    let trusted = trusted_root(
+        vec![authority(&[&root.der], since("2029-01-01T00:00:00Z"))],
+        vec![],
+        vec![],
+    );
+    let e = verify_leaf_certificate(&leaf, &trusted, T2030).unwrap_err();
+    assert!(e.to_string().contains("unknown authority"), "{e}");
+}
+
+#[test]
+fn ed25519_rsa_and_p521_issuers() {
+    let make = |key: rcgen::KeyPair, cn: &str| {
+        let params = ca_params(cn, None);
+        let der = params.self_signed(&key).unwrap().der().to_vec();
+        Cert { der, params, key }
+    };
+    let roots = [
+        make(
+            rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap(),
+            "ed25519-root",
+        ),
+        make(
+            rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA384, rcgen::RsaKeySize::_2048)
+                .unwrap(),
+            "rsa-root",
+        ),
+        make(
+            rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap(),
+            "p521-root",
+        ),
+    ];
+    for root in roots {
+        let cn = root.parsed().subject_string();
+        let f = Fulcio {
+            intermediate: signed(ca_params("intermediate", None), &root),
+            root,
+        };
+        let leaf = f.leaf(leaf_params("a@test.example", "https://issuer.test.example"));
+        assert_eq!(check(&f, &leaf, T2030).unwrap(), 3, "{cn}");
+        // The same names under another key of the same kind do not verify.
+        let mut forged = f.intermediate.der.clone();
+        let n = forged.len() - 5;
+        forged[n] ^= 1;
+        let forged = Fulcio {
+            intermediate: Cert {
+                der: forged,
+                params: ca_params("intermediate", None),
+                key: rcgen::KeyPair::generate().unwrap(),
+            },
+            root: f.root,
+        };
+        fails(check(&forged, &leaf, T2030), "invalid signature");
+    }
+}

@@ -252,7 +252,10 @@ fn uri_and_username_sans() {
             San::Username("alice!test.example".into()),
         ]
     );
-    // cosign: any SAN; sigstore-go: the URI first.
+    // cosign: any SAN, exact or by regexp; sigstore-go: the URI first.
+    policy("", r"ci\.test\.example", "https://issuer.test.example", "")
+        .check_cosign(&leaf)
+        .unwrap();
     policy("alice!test.example", "", "", "")
         .check_cosign(&leaf)
         .unwrap();

@@ -115,7 +115,7 @@ impl<'a> Token<'a> {
         let cert = self.signer.parsed();
         let signer_info = seq(&[
             &der(0x02, &[1]),
-            &seq(&[&cert.issuer_der(), &der(0x02, cert.serial_number())]),
+            &seq(&[cert.issuer_der(), &der(0x02, cert.serial_number())]),
             &sha256,
             &der(0xa0, &attrs),
             &seq(&[ECDSA_SHA256]),

@@ -191,6 +191,21 @@ fn a_certificate_issued_outside_the_ca_window_fails() {
 }
 
 #[test]
+fn a_log_time_outside_the_certificate_lifetime_fails() {
+    for name in [
+        "integrated-time-in-future_fail",
+        "intoto-set-outside-signing-cert-validity_fail",
+    ] {
+        let c = case(name);
+        let e = verify_leaf_certificate(&c.leaf(), &c.root, c.integrated_time()).unwrap_err();
+        assert!(e.to_string().contains("is not valid at"), "{name}: {e}");
+        // Within the certificate's lifetime the same chain verifies.
+        let leaf = c.leaf();
+        verify_leaf_certificate(&leaf, &c.root, leaf.not_before()).unwrap();
+    }
+}
+
+#[test]
 fn custom_trust_root_chain() {
     let c = case("intoto-with-custom-trust-root");
     verify_leaf_certificate(&c.leaf(), &c.root, c.integrated_time()).unwrap();

@@ -86,6 +86,9 @@ pub fn describe(event: &Event) -> String {
             "Uploading SBOM file for [{image}] to [{target}] with mediaType [{media_type}]."
         ),
         Event::Copying { from, to } => format!("Copying {from} to {to}..."),
+        Event::ImpliedPayload { reference } => format!(
+            "using obsolete implied signature payload data (with digested reference {reference}); specify it explicitly with --payload instead"
+        ),
         Event::LayoutWithoutAttachments { dir } => format!(
             "{} holds no signatures, attestations or referrers of the image",
             dir.display()

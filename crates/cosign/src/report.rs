@@ -107,6 +107,12 @@ pub enum Event {
         /// The destination.
         to: String,
     },
+    /// `attach signature` without a payload: the image's simple-signing payload is implied
+    /// (a warning: cosign calls this obsolete).
+    ImpliedPayload {
+        /// The image by digest.
+        reference: String,
+    },
     /// A layout holds the image only (a warning).
     LayoutWithoutAttachments {
         /// The layout directory.
@@ -119,7 +125,10 @@ impl Event {
     pub fn is_warning(&self) -> bool {
         matches!(
             self,
-            Self::SigningByTag { .. } | Self::ReferrersLeft | Self::LayoutWithoutAttachments { .. }
+            Self::SigningByTag { .. }
+                | Self::ReferrersLeft
+                | Self::LayoutWithoutAttachments { .. }
+                | Self::ImpliedPayload { .. }
         )
     }
 }

@@ -57,22 +57,12 @@ pub fn attach_signature_cmd(args: &AttachSignatureArgs, ctx: &Ctx<'_>) -> Result
         }
         None => None,
     };
+    let req = AttachSignature {
+        payload,
+        signature,
+        certificate,
+    };
     let written = ctx.block_on(async {
-        let payload = if payload.is_empty() {
-            let resolved = resolve(&reg, &image, false).await?;
-            ctx.printer.warn(&format!(
-                "using obsolete implied signature payload data (with digested reference {}); specify it explicitly with --payload instead",
-                resolved.digest_ref
-            ));
-            simple_signing_payload(&image.repository().name(), &resolved.digest, None)
-        } else {
-            payload
-        };
-        let req = AttachSignature {
-            payload,
-            signature,
-            certificate,
-        };
         Ok(attach_signature(&reg, &image, &req, &storage, &StderrReporter).await?)
     })?;
     if !written {

@@ -324,6 +324,28 @@ fn openssl_signature_attached_and_verified() {
         None,
     )
     .ok();
+    // Without --payload the image's payload is implied (cosign's obsolete behaviour, with its
+    // warning): it is the one generate made, so the same signature is already there.
+    let run = s
+        .run(
+            &[
+                "attach",
+                "signature",
+                "--signature",
+                "payloadbase64.sig",
+                &img.reference,
+            ],
+            &[],
+            None,
+        )
+        .ok();
+    assert!(
+        run.stderr
+            .contains("WARNING: using obsolete implied signature payload data"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("already attached"), "{}", run.stderr);
     let run = verify(&s, "openssl.pub", &img.reference, &[]).ok();
     let out: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(

@@ -501,7 +501,8 @@ pub async fn push_bundle_referrer(
 /// `cosign attach signature`: stores a signature made elsewhere (with its payload) in the
 /// image's `.sig` image, or a Sigstore bundle as a referrer.
 pub struct AttachSignature {
-    /// The signed payload (simple-signing JSON), or a Sigstore bundle.
+    /// The signed payload (simple-signing JSON), or a Sigstore bundle; empty: the image's
+    /// simple-signing payload is implied (cosign's obsolete behaviour, reported as a warning).
     pub payload: Vec<u8>,
     /// The raw signature (None when `payload` is a bundle).
     pub signature: Option<Vec<u8>>,
@@ -517,6 +518,22 @@ pub async fn attach_signature(
     storage: &Storage,
     reporter: &dyn Reporter,
 ) -> Result<bool, Error> {
+    if req.payload.is_empty() {
+        let resolved = resolve(reg, image, false).await?;
+        reporter.event(Event::ImpliedPayload {
+            reference: resolved.digest_ref.to_string(),
+        });
+        let implied = AttachSignature {
+            payload: cosign_types::simple_signing_payload(
+                &image.repository().name(),
+                &resolved.digest,
+                None,
+            ),
+            signature: req.signature.clone(),
+            certificate: req.certificate.clone(),
+        };
+        return Box::pin(attach_signature(reg, image, &implied, storage, reporter)).await;
+    }
     let bundle = Bundle::from_json(&req.payload).ok();
     let target = resolve(reg, image, bundle.is_some()).await?;
     let repo = storage.target_repo(image.repository());

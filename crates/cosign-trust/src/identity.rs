@@ -14,7 +14,10 @@
 //!   username; the issuer is the v2 extension (.1.8), else v1; an exact value and a regexp, when
 //!   both given, must both match; errors are sigstore-go's.
 //!
-//! Regular expressions are RE2 (the `regex` crate) and unanchored, like Go's `MatchString`.
+//! Regular expressions are RE2 (the `regex` crate) and unanchored, like Go's `MatchString`. The
+//! `regex` crate's Perl classes (`\d`, `\w`, `\s`, `\b`) are Unicode-aware where Go's are
+//! ASCII-only; SANs are IA5Strings (ASCII), on which both agree. Go's `\Q..\E` quoting is not
+//! supported (the pattern is refused, never misread).
 
 use regex::Regex;
 

@@ -117,7 +117,10 @@ impl TimestampToken {
             return Err(err(format!("more than {MAX_TIMESTAMP_LEN} bytes")));
         }
         let outer = tlv::single(der).map_err(err)?;
-        let parts = split(outer.value, "timestamp")?;
+        let parts = split(
+            expect(Some(&outer), SEQUENCE, "timestamp")?.value,
+            "timestamp",
+        )?;
         let token = match parts.first().map(|t| t.tag) {
             Some(SEQUENCE) => {
                 // TimeStampResp: status, then the token.
@@ -140,12 +143,16 @@ impl TimestampToken {
         }
         let content = expect(token.get(1), CTX0, "SignedData")?;
         let signed_data = tlv::single(content.value).map_err(err)?;
+        let signed_data = expect(Some(&signed_data), SEQUENCE, "SignedData")?;
         Self::from_signed_data(split(signed_data.value, "SignedData")?)
     }
 
     fn from_signed_data(sd: Vec<Tlv<'_>>) -> Result<Self, TrustError> {
         let mut it = sd.iter().peekable();
-        expect(it.next(), INTEGER, "SignedData version")?;
+        let version = expect(it.next(), INTEGER, "SignedData version")?;
+        if !matches!(version.value, [1 | 3 | 4 | 5]) {
+            return Err(err("unknown SignedData version"));
+        }
         expect(it.next(), SET, "SignedData digestAlgorithms")?;
         let encap = expect(it.next(), SEQUENCE, "encapContentInfo")?;
         let mut certificates = Vec::new();
@@ -178,17 +185,20 @@ impl TimestampToken {
             return Err(err("the signed content is not a TSTInfo"));
         }
         let econtent = expect(encap.get(1), CTX0, "eContent")?;
-        let tst_info = expect(
-            tlv::elements(econtent.value).map_err(err)?.first(),
-            OCTET_STRING,
-            "eContent",
-        )?
-        .value
-        .to_vec();
+        let econtent = tlv::single(econtent.value).map_err(err)?;
+        let tst_info = expect(Some(&econtent), OCTET_STRING, "eContent")?
+            .value
+            .to_vec();
 
-        let si = split(info.value, "SignerInfo")?;
+        let si = split(
+            expect(Some(info), SEQUENCE, "SignerInfo")?.value,
+            "SignerInfo",
+        )?;
         let mut si = si.iter().peekable();
-        expect(si.next(), INTEGER, "SignerInfo version")?;
+        let version = expect(si.next(), INTEGER, "SignerInfo version")?;
+        if !matches!(version.value, [1 | 3]) {
+            return Err(err("unknown SignerInfo version"));
+        }
         let sid = si.next().ok_or_else(|| err("SignerInfo: missing sid"))?;
         let signer = match sid.tag {
             SEQUENCE => {

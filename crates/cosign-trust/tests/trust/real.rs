@@ -287,3 +287,43 @@ mod timestamps {
         }
     }
 }
+
+#[test]
+fn corrupted_real_material_never_panics() {
+    use cosign_trust::sct::verify_embedded_scts;
+    use cosign_trust::timestamp::TimestampToken;
+    let c = case("rekor2-timestamp-with-embedded-cert");
+    let (ts, sig) = (c.timestamp(), c.signature());
+    // Bytes of this token that nothing vouches for, so a flip there may still verify: the
+    // PKIStatus value (granted / grantedWithMods), the unsigned list of digest algorithms, and
+    // the embedded certificates (a damaged copy of the signer's certificate no longer matches
+    // the signer identifier, and the trusted root's copy of the TSA certificate is used).
+    let unvouched = |i: usize| i == 8 || (35..50).contains(&i) || (247..782).contains(&i);
+    for i in 0..ts.len() {
+        for bit in [0x01, 0x80] {
+            let mut bad = ts.clone();
+            bad[i] ^= bit;
+            if let Ok(t) = TimestampToken::from_der(&bad) {
+                let ok = t.verify(&sig, &c.root).is_ok();
+                assert!(
+                    !ok || unvouched(i),
+                    "flipping {bit:#x} at {i} still verifies"
+                );
+            }
+        }
+    }
+    let c = case("happy-path-v0.3");
+    let der = c.leaf().der().to_vec();
+    let time = c.integrated_time();
+    let mut accepted = 0;
+    for i in 0..der.len() {
+        let mut bad = der.clone();
+        bad[i] ^= 0x01;
+        if let Ok(leaf) = Certificate::from_der(&bad) {
+            if let Ok(chain) = verify_leaf_certificate(&leaf, &c.root, time) {
+                accepted += usize::from(verify_embedded_scts(&chain, &c.root, 1).is_ok());
+            }
+        }
+    }
+    assert_eq!(accepted, 0);
+}

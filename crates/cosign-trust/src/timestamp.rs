@@ -12,6 +12,8 @@
 //!   `validFor` contains `genTime` (end inclusive).
 //!
 //! Parsing is done on the DER bytes, so the signature is checked over exactly what was signed.
+//! (RustCrypto's `cms` has only a release candidate on der 0.8, and `x509-tsp` 0.1 is built on
+//! der 0.7, so the few CMS and TSTInfo fields needed are read here.)
 
 use const_oid::ObjectIdentifier;
 use der::Decode as _;

@@ -8,4 +8,5 @@ mod identity;
 mod pki;
 mod real;
 mod sct;
+mod signature;
 mod tsa;

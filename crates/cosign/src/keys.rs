@@ -3,7 +3,7 @@
 //! KMS, PKCS#11, Kubernetes and GitLab references are recognised (so errors name them) but
 //! resolved by their providers, which are added separately.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cosign_crypto::{PrivateKey, PublicKey};
@@ -11,7 +11,7 @@ use cosign_kms::{KeyRef, PinPrompt, Pkcs11Pin, Pkcs11Settings, Pkcs11Signer, Pkc
 use zeroize::Zeroizing;
 
 use crate::Error;
-use crate::fsutil::read_small_file;
+use crate::fsutil::{StagedFile, read_small_file};
 
 mod kms;
 
@@ -248,6 +248,45 @@ pub fn read_importable_key(path: &Path) -> Result<PrivateKey, Error> {
     let material = Zeroizing::new(read_small_file(path, "key file", KEY_SIZE_LIMIT)?);
     PrivateKey::from_pem(&material)
         .map_err(|e| Error::crypto(format!("importing private key {}", path.display()), e))
+}
+
+/// A key pair in cosign's file formats.
+pub struct KeyPairPem {
+    /// The encrypted private key (`ENCRYPTED SIGSTORE PRIVATE KEY`).
+    pub private: Zeroizing<String>,
+    /// The public key (`PUBLIC KEY`).
+    pub public: String,
+}
+
+impl KeyPairPem {
+    /// Encrypts `key` with `password` (scrypt + secretbox, as cosign writes it).
+    pub fn encode(key: &PrivateKey, password: &[u8]) -> Result<Self, Error> {
+        let private = cosign_crypto::encrypt_private_key(key, password)
+            .map_err(|e| Error::crypto("encrypting the private key", e))?;
+        Ok(Self {
+            private: Zeroizing::new(private),
+            public: key.public_key().to_pem(),
+        })
+    }
+
+    /// The file names cosign writes for `prefix`: `<prefix>.key` and `<prefix>.pub`.
+    pub fn paths(prefix: &str) -> (PathBuf, PathBuf) {
+        (
+            PathBuf::from(format!("{prefix}.key")),
+            PathBuf::from(format!("{prefix}.pub")),
+        )
+    }
+
+    /// Writes `<prefix>.key` (0600) and `<prefix>.pub` (0644) all-or-nothing: both are staged
+    /// before either is renamed into place. Returns the two paths.
+    pub fn write(&self, prefix: &str) -> Result<(PathBuf, PathBuf), Error> {
+        let (key_path, pub_path) = Self::paths(prefix);
+        let staged_key = StagedFile::stage(&key_path, self.private.as_bytes(), 0o600)?;
+        let staged_pub = StagedFile::stage(&pub_path, self.public.as_bytes(), 0o644)?;
+        staged_key.commit()?;
+        staged_pub.commit()?;
+        Ok((key_path, pub_path))
+    }
 }
 
 #[cfg(test)]

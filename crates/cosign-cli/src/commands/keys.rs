@@ -1,9 +1,9 @@
 //! `generate-key-pair`, `import-key-pair` and `public-key`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
-use cosign::fsutil::StagedFile;
+use cosign::keys::KeyPairPem;
 use cosign_crypto::PrivateKey;
 use cosign_kms::KeyRef;
 
@@ -21,11 +21,8 @@ fn write_key_pair(
     prefix: &str,
     skip_confirm: bool,
 ) -> Result<()> {
-    let key_path = PathBuf::from(format!("{prefix}.key"));
-    let pub_path = PathBuf::from(format!("{prefix}.pub"));
-    let encrypted =
-        cosign_crypto::encrypt_private_key(key, password).context("encrypting the private key")?;
-    let public_pem = key.public_key().to_pem();
+    let pair = KeyPairPem::encode(key, password)?;
+    let (key_path, _) = KeyPairPem::paths(prefix);
     if key_path.exists() && !skip_confirm {
         ctx.printer.warn(&format!(
             "File {} already exists. Overwrite?",
@@ -33,13 +30,9 @@ fn write_key_pair(
         ));
         confirm_continue(ctx.printer)?;
     }
-    // Stage both files first so that a failure leaves neither behind.
-    let staged_key = StagedFile::stage(&key_path, encrypted.as_bytes(), 0o600)?;
-    let staged_pub = StagedFile::stage(&pub_path, public_pem.as_bytes(), 0o644)?;
-    staged_key.commit()?;
+    let (key_path, pub_path) = pair.write(prefix)?;
     ctx.printer
         .info(&format!("Private key written to {}", key_path.display()));
-    staged_pub.commit()?;
     ctx.printer
         .info(&format!("Public key written to {}", pub_path.display()));
     Ok(())
@@ -94,7 +87,7 @@ fn generate_in_kms(ctx: &Ctx<'_>, uri: &str, prefix: &str) -> Result<()> {
             created.reference
         ));
     }
-    let pub_path = PathBuf::from(format!("{prefix}.pub"));
+    let (_, pub_path) = KeyPairPem::paths(prefix);
     write_public(&pub_path, &created.public_key.to_pem())?;
     ctx.printer
         .info(&format!("Public key written to {}", pub_path.display()));
@@ -107,16 +100,14 @@ fn generate_in_k8s(ctx: &Ctx<'_>, namespace: &str, name: &str, prefix: &str) -> 
     check_prefix(prefix)?;
     let password = PasswordSource::detect().read(ctx.printer, true, None)?;
     let key = PrivateKey::generate_ecdsa_p256().context("generating an ECDSA P-256 key")?;
-    let encrypted = cosign_crypto::encrypt_private_key(&key, &password)
-        .context("encrypting the private key")?;
-    let public_pem = key.public_key().to_pem();
+    let pair = KeyPairPem::encode(&key, &password)?;
     let timeout = ctx.timeout;
     ctx.block_on(async {
         Ok(cosign::keys::store_k8s_key_pair(
             namespace,
             name,
-            encrypted.as_bytes(),
-            public_pem.as_bytes(),
+            pair.private.as_bytes(),
+            pair.public.as_bytes(),
             &password,
             &env_lookup,
             timeout,
@@ -126,8 +117,8 @@ fn generate_in_k8s(ctx: &Ctx<'_>, namespace: &str, name: &str, prefix: &str) -> 
     ctx.printer.info(&format!(
         "Successfully created secret {name} in namespace {namespace}"
     ));
-    let pub_path = PathBuf::from(format!("{prefix}.pub"));
-    write_public(&pub_path, &public_pem)?;
+    let (_, pub_path) = KeyPairPem::paths(prefix);
+    write_public(&pub_path, &pair.public)?;
     ctx.printer
         .info(&format!("Public key written to {}", pub_path.display()));
     Ok(())

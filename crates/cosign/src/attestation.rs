@@ -156,6 +156,9 @@ pub struct AttestationPolicy<'a> {
     pub subject: Option<&'a Digest>,
     /// Transparency log verification (None: `--insecure-ignore-tlog`).
     pub tlog: Option<&'a TlogVerify>,
+    /// The trusted root whose timestamp authorities check RFC 3161 timestamps (a candidate
+    /// with timestamps and no authority fails).
+    pub trusted_root: Option<&'a cosign_trust::trusted_root::TrustedRoot>,
 }
 
 /// An envelope to verify, with where it came from.
@@ -167,6 +170,8 @@ pub struct Candidate {
     pub envelope_json: Vec<u8>,
     /// The log entry stored with it (bundle annotation, bundle `tlogEntries`).
     pub entry: Option<LogEntry>,
+    /// RFC 3161 timestamps over its signature (DER), from its bundle.
+    pub timestamps: Vec<Vec<u8>>,
 }
 
 /// A verified attestation of the requested type.
@@ -261,6 +266,8 @@ pub async fn check_candidate(
         EnvelopeCheck::Passed(passed) => *passed,
         EnvelopeCheck::OtherType(other) => return Ok(Checked::OtherType(other)),
     };
+    crate::timestamps::verify_timestamps(&c.timestamps, &signature, policy.trusted_root, &c.name)
+        .map_err(|e| e.to_string())?;
     let tlog = match policy.tlog {
         None => None,
         Some(tv) => Some(
@@ -336,6 +343,7 @@ pub fn bundle_candidate(name: &str, bundle: &Bundle) -> Result<Candidate, Error>
         name: name.to_owned(),
         envelope_json: env.to_json_compact_new(),
         entry: crate::tlog::bundle_log_entry(bundle, name)?,
+        timestamps: crate::timestamps::bundle_timestamps(bundle),
     })
 }
 
@@ -361,6 +369,7 @@ mod tests {
 
     fn candidate(json: Vec<u8>) -> Candidate {
         Candidate {
+            timestamps: Vec::new(),
             name: "test".into(),
             envelope_json: json,
             entry: None,
@@ -379,6 +388,7 @@ mod tests {
             predicate_type: Some(&custom),
             subject: Some(&d),
             tlog: None,
+            trusted_root: None,
         };
         let ok = signed(
             &key,

@@ -181,6 +181,15 @@ pub enum Error {
         #[source]
         source: Box<cosign_tlog::TlogError>,
     },
+    /// A check against Sigstore trust material failed (timestamps, certificates).
+    #[error("{context}: {source}")]
+    Trust {
+        /// What was being checked.
+        context: String,
+        /// The trust crate's error.
+        #[source]
+        source: Box<cosign_trust::TrustError>,
+    },
     /// The image (tag or digest) does not exist (exit code 11 for verify).
     #[error("image tag not found: {0}")]
     ImageNotFound(String),

@@ -16,6 +16,7 @@ pub mod policy;
 pub mod report;
 pub mod signer;
 pub use cosign_types::time;
+pub mod timestamps;
 pub mod tlog;
 
 pub use error::Error;

@@ -165,6 +165,8 @@ pub fn verify(args: &VerifyBlobAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
     };
     let predicate_type = PredicateType::parse(&args.predicate_type)?;
     let tlog = crate::settings::tlog::verify_flags(&args.log, ctx, "blob attestation")?;
+    let trusted_root =
+        crate::settings::trust::trusted_root(args.log.trusted_root.as_deref(), ctx.timeout)?;
     let key = crate::settings::keys::load_verification_key(ctx, key_ref)?;
     let subject = if args.check_claims {
         Some(match (&args.digest, &args.blob) {
@@ -188,6 +190,7 @@ pub fn verify(args: &VerifyBlobAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
         bundle: args.bundle.as_deref(),
         signature: args.signature.as_deref(),
         tlog: tlog.as_ref(),
+        trusted_root: trusted_root.as_ref(),
     };
     let verified = ctx.block_on(async { Ok(verify_attestation(&opts).await?) })?;
     if verified.tlog.as_ref().is_some_and(|t| t.entry.inactive_key) {

@@ -29,6 +29,10 @@ pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
         check_claims: args.check_claims,
         storage: registry::storage(&args.registry)?,
         tlog,
+        trusted_root: crate::settings::trust::trusted_root(
+            args.log.trusted_root.as_deref(),
+            ctx.timeout,
+        )?,
     };
     let results = ctx.block_on(async {
         Ok(sources

@@ -27,12 +27,15 @@ pub fn run(args: &VerifyBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
         bail!("provide the signature with --signature or a bundle with --bundle");
     }
     let tlog = crate::settings::tlog::verify_flags(&args.log, ctx, "blob")?;
+    let trusted_root =
+        crate::settings::trust::trusted_root(args.log.trusted_root.as_deref(), ctx.timeout)?;
     let key = crate::settings::keys::load_verification_key(ctx, key_ref)?;
     let opts = VerifyBlobOptions {
         key: &key,
         signature: args.signature.as_deref().map(read_signature).transpose()?,
         bundle: args.bundle.as_deref(),
         tlog: tlog.as_ref(),
+        trusted_root: trusted_root.as_ref(),
     };
     let input = BlobInput::parse(&args.blob);
     let verified = ctx.block_on(async { Ok(cosign::blob::verify(&input, &opts).await?) })?;

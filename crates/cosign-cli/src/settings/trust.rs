@@ -70,3 +70,26 @@ pub fn initialized_trusted_root(timeout: Duration) -> Result<Option<Vec<u8>>> {
     client.update().with_context(what)?;
     Ok(Some(client.trusted_root_json().with_context(what)?))
 }
+
+/// The whole trusted root of a verify command (its timestamp authorities check RFC 3161
+/// timestamps): `--trusted-root FILE`, else the initialized TUF repository's; None when
+/// neither is there (a bundle with timestamps then fails closed).
+pub fn trusted_root(
+    flag: Option<&std::path::Path>,
+    timeout: Duration,
+) -> Result<Option<cosign_trust::trusted_root::TrustedRoot>> {
+    let json = match flag {
+        Some(path) => std::fs::read(path)
+            .with_context(|| format!("reading --trusted-root {}", path.display()))?,
+        None => match initialized_trusted_root(timeout)? {
+            Some(json) => json,
+            None => return Ok(None),
+        },
+    };
+    let root =
+        cosign_trust::trusted_root::TrustedRoot::from_json(&json).with_context(|| match flag {
+            Some(p) => format!("parsing trusted root {}", p.display()),
+            None => "parsing the initialized TUF repository's trusted_root.json".to_owned(),
+        })?;
+    Ok(Some(root))
+}

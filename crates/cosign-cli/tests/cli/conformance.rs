@@ -72,3 +72,66 @@ fn managed_key_cases() {
         }
     }
 }
+
+#[test]
+fn rfc3161_timestamps_are_checked_or_refused() {
+    // Issue 11: a bundle's RFC 3161 timestamp is verified against the trusted root's timestamp
+    // authorities; a corrupted one, or one no trusted authority can check, fails the bundle.
+    let s = Scratch::new();
+    let dir = data().join("bundle-verify/managed-key-happy-path");
+    let root_path = data().join("public-good/trusted_root.json");
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("bundle.sigstore.json")).unwrap()).unwrap();
+    let tokens = &bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"];
+    assert_eq!(
+        tokens.as_array().unwrap().len(),
+        1,
+        "the case carries a timestamp"
+    );
+    let verify = |bundle: &Path, root: &Path| {
+        s.run(
+            &[
+                "verify-blob",
+                "--key",
+                &dir.join("key.pub").display().to_string(),
+                "--bundle",
+                &bundle.display().to_string(),
+                "--trusted-root",
+                &root.display().to_string(),
+                &data().join("a.txt").display().to_string(),
+            ],
+            &[],
+            None,
+        )
+    };
+    verify(&dir.join("bundle.sigstore.json"), &root_path).ok();
+    // One byte of the token's signed content changed.
+    let mut corrupted = bundle.clone();
+    let b64 = corrupted["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+        [0]["signedTimestamp"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap();
+    let at = der.len() / 2;
+    der[at] ^= 0x01;
+    corrupted["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]["signedTimestamp"] =
+        serde_json::Value::String(base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            der,
+        ));
+    let path = s.write("corrupted.json", serde_json::to_vec(&corrupted).unwrap());
+    let run = verify(&path, &root_path).fails();
+    assert!(run.stderr.contains("RFC 3161 timestamp"), "{}", run.stderr);
+    // A trusted root without timestamp authorities cannot check it: refused, not skipped.
+    let mut root: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&root_path).unwrap()).unwrap();
+    root.as_object_mut().unwrap().remove("timestampAuthorities");
+    let no_tsa = s.write("no-tsa.json", serde_json::to_vec(&root).unwrap());
+    let run = verify(&dir.join("bundle.sigstore.json"), &no_tsa).fails();
+    assert!(
+        run.stderr.contains("no timestamp authority is trusted"),
+        "{}",
+        run.stderr
+    );
+}

@@ -42,6 +42,8 @@ pub struct VerifyBlobAttestationOptions<'a> {
     pub signature: Option<&'a Path>,
     /// Transparency log verification (None: the log is skipped).
     pub tlog: Option<&'a TlogVerify>,
+    /// The trusted root whose timestamp authorities check a bundle's RFC 3161 timestamps.
+    pub trusted_root: Option<&'a cosign_trust::trusted_root::TrustedRoot>,
 }
 
 /// Verifies a blob attestation: the envelope (from the bundle and/or `--signature`, which must
@@ -73,6 +75,7 @@ pub async fn verify_attestation(
                     name: format!("attestation {}", path.display()),
                     envelope_json,
                     entry: None,
+                    timestamps: Vec::new(),
                 });
             }
         }
@@ -85,6 +88,7 @@ pub async fn verify_attestation(
         predicate_type: Some(opts.predicate_type),
         subject: subject.as_ref(),
         tlog: opts.tlog,
+        trusted_root: opts.trusted_root,
     };
     crate::attestation::verify_one(&policy, candidate).await
 }
@@ -99,6 +103,7 @@ fn bundle_envelope(path: &Path, key: &PublicKey) -> Result<Candidate, Error> {
                 name,
                 envelope_json: legacy.signature,
                 entry: legacy.entry,
+                timestamps: Vec::new(),
             })
         }
     }

@@ -25,6 +25,8 @@ pub struct VerifyBlobOptions<'a> {
     pub bundle: Option<&'a Path>,
     /// Transparency log verification (None: the log is skipped).
     pub tlog: Option<&'a TlogVerify>,
+    /// The trusted root whose timestamp authorities check a bundle's RFC 3161 timestamps.
+    pub trusted_root: Option<&'a cosign_trust::trusted_root::TrustedRoot>,
 }
 
 /// A verified blob.
@@ -40,6 +42,10 @@ struct SignatureMaterial {
     expected_digest: Option<Digest>,
     /// The log entry the bundle carries.
     entry: Option<LogEntry>,
+    /// The bundle's RFC 3161 timestamps (DER).
+    timestamps: Vec<Vec<u8>>,
+    /// How errors name the bundle.
+    name: String,
 }
 
 /// Verifies a blob: the signature (from the bundle and/or `--signature`, which must agree), the
@@ -59,6 +65,8 @@ pub async fn verify(
             signature: Vec::new(),
             expected_digest: None,
             entry: None,
+            timestamps: Vec::new(),
+            name: String::new(),
         },
     };
     match (&opts.signature, opts.bundle) {
@@ -102,6 +110,12 @@ pub async fn verify(
         expected_digest: material.expected_digest.as_ref(),
         want_digest: log_alg,
     })?;
+    crate::timestamps::verify_timestamps(
+        &material.timestamps,
+        &material.signature,
+        opts.trusted_root,
+        &material.name,
+    )?;
     let tlog = match (opts.tlog, &digest) {
         (Some(tv), Some(digest)) => {
             let expected = cosign_tlog::Expected {
@@ -140,6 +154,8 @@ fn bundle_material(path: &Path, key: &PublicKey) -> Result<Material, Error> {
                 signature: legacy.signature,
                 expected_digest: None,
                 entry: legacy.entry,
+                timestamps: Vec::new(),
+                name,
             }))
         }
         (name, BundleFile::Sigstore(bundle)) => match &bundle.content {
@@ -175,6 +191,7 @@ async fn verify_envelope(
         predicate_type: None,
         subject: Some(&subject),
         tlog: opts.tlog,
+        trusted_root: opts.trusted_root,
     };
     let verified = crate::attestation::verify_one(&policy, candidate).await?;
     Ok(VerifiedBlob {
@@ -215,6 +232,8 @@ fn sigstore_material(bundle: &Bundle, name: &str) -> Result<SignatureMaterial, E
         signature: ms.signature.clone(),
         expected_digest,
         entry: crate::tlog::bundle_log_entry(bundle, name)?,
+        timestamps: crate::timestamps::bundle_timestamps(bundle),
+        name: name.to_owned(),
     })
 }
 

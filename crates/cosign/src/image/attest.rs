@@ -280,6 +280,8 @@ pub struct VerifyAttestationOptions {
     pub storage: Storage,
     /// Transparency log verification (None: `--insecure-ignore-tlog`).
     pub tlog: Option<TlogVerify>,
+    /// The trusted root whose timestamp authorities check RFC 3161 timestamps in bundles.
+    pub trusted_root: Option<cosign_trust::trusted_root::TrustedRoot>,
 }
 
 /// The verified attestations of one image.
@@ -347,6 +349,7 @@ fn legacy_candidates(
             name,
             envelope_json: e.payload.as_ref().clone(),
             entry,
+            timestamps: Vec::new(),
         });
     }
     out
@@ -370,6 +373,7 @@ pub async fn verify_image_attestations(
         predicate_type: Some(&opts.predicate_type),
         subject: opts.check_claims.then_some(&resolved.digest),
         tlog: opts.tlog.as_ref(),
+        trusted_root: opts.trusted_root.as_ref(),
     };
     let mut tally = Tally::default();
     if let Some(entries) = source

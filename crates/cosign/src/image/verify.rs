@@ -33,6 +33,8 @@ pub struct VerifyOptions {
     pub storage: Storage,
     /// Transparency log verification (None: `--insecure-ignore-tlog`).
     pub tlog: Option<crate::tlog::TlogVerify>,
+    /// The trusted root whose timestamp authorities check RFC 3161 timestamps in bundles.
+    pub trusted_root: Option<cosign_trust::trusted_root::TrustedRoot>,
 }
 
 /// A signature that verified, in the form `cosign verify` prints.
@@ -471,6 +473,13 @@ fn check_bundle(
         .unwrap_or_default();
     let bundled = crate::tlog::bundle_log_entry(&rb.bundle, &format!("bundle {name}"))
         .map_err(|e| e.to_string())?;
+    crate::timestamps::verify_timestamps(
+        &crate::timestamps::bundle_timestamps(&rb.bundle),
+        &signature,
+        opts.trusted_root.as_ref(),
+        &format!("bundle {name}"),
+    )
+    .map_err(|e| e.to_string())?;
     Ok(Pending {
         verified: VerifiedSignature {
             payload: env.payload.clone(),

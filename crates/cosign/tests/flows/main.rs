@@ -83,6 +83,7 @@ pub fn verify_options(key: &Key) -> VerifyOptions {
         check_claims: true,
         storage: Storage::default(),
         tlog: None,
+        trusted_root: None,
     }
 }
 

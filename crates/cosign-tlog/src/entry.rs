@@ -22,6 +22,11 @@ use crate::TlogError;
 use crate::pem::{Verifier, parse_verifier};
 use crate::schemes::{digest_scheme, message_schemes};
 
+mod v2;
+pub use v2::{
+    V2_API_VERSION, V2Verifier, V2VerifierKind, default_key_details, dsse_v002, hashedrekord_v002,
+};
+
 /// Most signatures (and verifiers) read from one entry.
 const MAX_SIGNATURES: usize = 32;
 
@@ -155,6 +160,23 @@ pub enum Body {
         /// `(raw signature, verifier PEM)` pairs.
         signatures: Vec<(Vec<u8>, Vec<u8>)>,
     },
+    /// Rekor v2 `hashedrekord` 0.0.2: a signature over a digest (for DSSE envelopes, over the
+    /// digest of the envelope's PAE).
+    HashedRekordV002 {
+        /// The signed digest (`data`).
+        digest: Digest,
+        /// The raw signature.
+        signature: Vec<u8>,
+        /// The key or certificate.
+        verifier: V2Verifier,
+    },
+    /// Rekor v2 `dsse` 0.0.2 (deprecated by rekor-tiles).
+    DsseV002 {
+        /// Hash of the decoded payload.
+        payload_hash: Digest,
+        /// `(raw signature, verifier)` pairs.
+        signatures: Vec<(Vec<u8>, V2Verifier)>,
+    },
 }
 
 fn bad(reason: impl std::fmt::Display) -> TlogError {
@@ -225,7 +247,8 @@ fn decode_dsse_b64(text: &str) -> Option<Vec<u8>> {
 impl Body {
     /// Parses a stored body (the decoded `body` of a log entry, or a bundle's
     /// `canonicalizedBody`). Kinds: hashedrekord 0.0.1, rekord 0.0.1, dsse 0.0.1, intoto
-    /// 0.0.1/0.0.2.
+    /// 0.0.1/0.0.2 (Rekor v1); hashedrekord 0.0.2 and dsse 0.0.2 (Rekor v2, which must be
+    /// canonical JSON, see [`hashedrekord_v002`]).
     pub fn parse(body: &[u8]) -> Result<Self, TlogError> {
         let v: Value = serde_json::from_slice(body).map_err(bad)?;
         if !v.is_object() {
@@ -235,6 +258,7 @@ impl Body {
         let version = get_str(&v, &["apiVersion"])?;
         let spec = get(&v, &["spec"])?;
         match (kind, version) {
+            ("hashedrekord" | "dsse", V2_API_VERSION) => v2::parse(kind, body, &v),
             ("hashedrekord", "0.0.1") | ("rekord", "0.0.1") => {
                 let digest = get_hash(spec, &["data", "hash"])?;
                 let signature = get_b64(spec, &["signature", "content"])?;
@@ -324,12 +348,16 @@ impl Body {
             Self::Rekord { .. } => "rekord",
             Self::Dsse { .. } => "dsse",
             Self::Intoto { .. } => "intoto",
+            Self::HashedRekordV002 { .. } => "hashedrekord",
+            Self::DsseV002 { .. } => "dsse",
         }
     }
 
-    /// The kind's version (`0.0.1`, or `0.0.2` for intoto entries that record signatures).
+    /// The kind's version (`0.0.1`, or `0.0.2` for intoto entries that record signatures and
+    /// Rekor v2 entries).
     pub fn version(&self) -> &'static str {
         match self {
+            Self::HashedRekordV002 { .. } | Self::DsseV002 { .. } => V2_API_VERSION,
             Self::Intoto { signatures, .. } if signatures.iter().any(|(s, _)| !s.is_empty()) => {
                 "0.0.2"
             }
@@ -354,7 +382,22 @@ impl Body {
                 .iter()
                 .map(|(s, v)| (s.as_slice(), v.as_slice()))
                 .collect(),
+            Self::HashedRekordV002 {
+                signature,
+                verifier,
+                ..
+            } => vec![(signature.as_slice(), verifier.pem.as_slice())],
+            Self::DsseV002 { signatures, .. } => signatures
+                .iter()
+                .map(|(s, v)| (s.as_slice(), v.pem.as_slice()))
+                .collect(),
         }
+    }
+
+    /// Whether this is a Rekor v2 body (no signed entry timestamp, no integrated time: only an
+    /// inclusion proof with a C2SP checkpoint proves it).
+    pub fn is_rekor_v2(&self) -> bool {
+        matches!(self, Self::HashedRekordV002 { .. } | Self::DsseV002 { .. })
     }
 }
 
@@ -626,9 +669,12 @@ pub fn index_keys(body: &Body) -> Vec<String> {
         }
     }
     match body {
-        Body::HashedRekord { digest, .. } | Body::Rekord { digest, .. } => {
+        Body::HashedRekord { digest, .. }
+        | Body::Rekord { digest, .. }
+        | Body::HashedRekordV002 { digest, .. } => {
             keys.push(digest.to_string());
         }
+        Body::DsseV002 { payload_hash, .. } => keys.push(payload_hash.to_string()),
         Body::Dsse {
             envelope_hash,
             payload_hash,

@@ -49,6 +49,31 @@ pub enum TlogError {
         /// What is wrong.
         reason: String,
     },
+    /// A Rekor v2 checkpoint is not from the expected log: its origin line is not the log's
+    /// origin (the host of its base URL).
+    #[error("verifying the signed checkpoint: its origin line {found:?} is not the log's origin {expected:?}")]
+    CheckpointOrigin {
+        /// The origin of the trusted log.
+        expected: String,
+        /// The first line of the checkpoint (truncated).
+        found: String,
+    },
+    /// A Rekor v2 entry cannot be verified without an inclusion proof (it has no signed entry
+    /// timestamp), or was given a signed entry timestamp it cannot have.
+    #[error("Rekor v2 entry: {reason}")]
+    RekorV2 {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The log key was not valid at the time given for the entry (a trusted timestamp, since
+    /// Rekor v2 entries have no integrated time).
+    #[error("the log key {log_id} was not valid at {time} (Unix seconds)")]
+    LogKeyNotValidAt {
+        /// The time checked (Unix seconds).
+        time: i64,
+        /// The log ID (hex).
+        log_id: String,
+    },
     /// The signed entry timestamp does not verify with the log's key.
     #[error("verifying the signed entry timestamp: {reason}")]
     SignedEntryTimestamp {

@@ -1,11 +1,13 @@
-//! Rekor v1 transparency log support for cosign: the REST client, and everything needed to
-//! verify an entry offline.
+//! Rekor transparency log support for cosign: the Rekor v1 REST client, and everything needed
+//! to verify a Rekor v1 or v2 entry offline.
 //!
 //! - [`merkle`]: RFC 6962 hashes, inclusion and consistency proofs, an in-memory tree.
-//! - [`checkpoint`]: the signed note that carries a tree head.
+//! - [`checkpoint`]: the signed note that carries a tree head (Rekor v1).
+//! - [`note`]: C2SP signed notes and checkpoints as Rekor v2 signs them (origin, key IDs,
+//!   witness cosignatures ignored).
 //! - [`set`]: signed entry timestamps.
-//! - [`entry`]: entry kinds (hashedrekord, dsse, intoto, rekord): proposed entries, stored
-//!   bodies, server-side validation and index keys.
+//! - [`entry`]: entry kinds (hashedrekord, dsse, intoto, rekord; hashedrekord and dsse 0.0.2
+//!   of Rekor v2): proposed entries, stored bodies, server-side validation and index keys.
 //! - [`trusted_root`]: the `tlogs` of a Sigstore trusted root.
 //! - [`LogEntry`], [`verify_entry`]: an entry from the API or a bundle, verified against
 //!   [`TrustedLogs`] and bound to the artifact, signature and key ([`Expected`]).
@@ -21,6 +23,7 @@ pub mod entry;
 mod error;
 mod log_entry;
 pub mod merkle;
+pub mod note;
 mod pem;
 mod schemes;
 pub mod set;
@@ -34,7 +37,9 @@ pub use client::{
 };
 pub use error::TlogError;
 pub use log_entry::{InclusionProof, LogEntry};
-pub use verify::{Expected, TrustedLog, TrustedLogs, VerifiedEntry, verify_entry};
+pub use verify::{
+    Expected, TrustedLog, TrustedLogs, VerifiedEntry, verify_entry, verify_entry_at,
+};
 
 /// Whether `text` is an entry UUID (64 hex) or entry ID (80 hex: 16-hex tree ID + UUID).
 pub fn is_entry_uuid(text: &str) -> bool {

@@ -11,10 +11,11 @@ use base64::engine::general_purpose::STANDARD;
 use cosign_crypto::PublicKey;
 use cosign_types::{Digest, Envelope};
 
-use crate::checkpoint::verify_note;
+use crate::checkpoint::{Checkpoint, verify_note};
 use crate::entry::Body;
 use crate::log_entry::{InclusionProof, LogEntry, is_entry_id};
 use crate::merkle::{Hash, verify_inclusion};
+use crate::note;
 use crate::pem::parse_verifier;
 use crate::trusted_root::TrustedRoot;
 use crate::{TlogError, set};
@@ -36,12 +37,21 @@ pub struct TrustedLog {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustedLogs {
     logs: Vec<TrustedLog>,
+    /// `(log ID, checkpoint origin)` of the logs whose base URL is known (Rekor v2 logs sign
+    /// their checkpoints as the host of their base URL).
+    origins: Vec<([u8; 32], String)>,
 }
 
 impl TrustedLogs {
     /// The `tlogs` of a trusted root.
     pub fn from_trusted_root(root: &TrustedRoot) -> Self {
+        let origins = root
+            .tlogs
+            .iter()
+            .filter_map(|t| note::origin_from_base_url(&t.base_url).map(|o| (t.log_id, o)))
+            .collect();
         Self {
+            origins,
             logs: root
                 .tlogs
                 .iter()
@@ -65,7 +75,33 @@ impl TrustedLogs {
                 valid_from: None,
                 valid_until: None,
             }],
+            origins: Vec::new(),
         }
+    }
+
+    /// Names the checkpoint origin of the log `log_id` (for Rekor v2 logs, the host of its
+    /// base URL; see [`note::origin_from_base_url`]), replacing any origin it had.
+    pub fn set_origin(&mut self, log_id: [u8; 32], origin: &str) {
+        self.origins.retain(|(id, _)| *id != log_id);
+        self.origins.push((log_id, origin.to_owned()));
+    }
+
+    /// The checkpoint origin of the log with this ID, when known.
+    pub fn origin(&self, log_id: &[u8]) -> Option<&str> {
+        self.origins
+            .iter()
+            .find(|(id, _)| id.as_slice() == log_id)
+            .map(|(_, o)| o.as_str())
+    }
+
+    /// The log with this ID whose key was valid at `time` (Unix seconds): how a Rekor v2
+    /// entry's log is picked, with the time of a verified timestamp, since such entries have
+    /// no integrated time.
+    pub fn find_valid_at(&self, log_id: &[u8], time: i64) -> Option<&TrustedLog> {
+        self.logs
+            .iter()
+            .filter(|l| l.log_id.as_slice() == log_id)
+            .find(|l| valid_at(l, time))
     }
 
     /// Adds a log.
@@ -123,6 +159,10 @@ pub struct VerifiedEntry {
     pub checked_online_proof: bool,
 }
 
+fn valid_at(log: &TrustedLog, t: i64) -> bool {
+    log.valid_from.is_none_or(|from| t >= from) && log.valid_until.is_none_or(|until| t <= until)
+}
+
 fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -138,14 +178,45 @@ fn now_unix() -> i64 {
 ///    present, must lead to its root, and its checkpoint must be signed by the log's key and
 ///    state the same root and size. At least one of the two must be present.
 /// 3. The body must match every field of `expected`.
+///
+/// Rekor v2 entries (hashedrekord/dsse 0.0.2 bodies) must carry an inclusion proof and no SET;
+/// their checkpoint is a C2SP signed note whose origin must be the log's (see
+/// [`TrustedLogs::origin`]); their integrated time is not signed, so it is ignored (reported
+/// as 0) and no validity window is checked here: see [`verify_entry_at`]. A checkpoint whose
+/// origin looks like Rekor v1's (`<host> - <tree ID>`) is verified as a v1 signed tree head,
+/// any other as a C2SP checkpoint, as sigstore-go decides.
 pub fn verify_entry(
     entry: &LogEntry,
     logs: &TrustedLogs,
     expected: &Expected<'_>,
 ) -> Result<VerifiedEntry, TlogError> {
+    verify_entry_inner(entry, logs, expected, None)
+}
+
+/// [`verify_entry`], and when the entry has no signed integrated time (Rekor v2), the log key
+/// must have been valid at `time` (Unix seconds; the time of a verified RFC 3161 timestamp).
+/// Entries with a signed integrated time are still checked at that time. (Go cosign 3.1.2
+/// does not check Rekor v2 log key windows at all; this is the stricter form.)
+pub fn verify_entry_at(
+    entry: &LogEntry,
+    logs: &TrustedLogs,
+    expected: &Expected<'_>,
+    time: i64,
+) -> Result<VerifiedEntry, TlogError> {
+    verify_entry_inner(entry, logs, expected, Some(time))
+}
+
+fn verify_entry_inner(
+    entry: &LogEntry,
+    logs: &TrustedLogs,
+    expected: &Expected<'_>,
+    at: Option<i64>,
+) -> Result<VerifiedEntry, TlogError> {
     let unknown = || TlogError::UnknownLog {
         log_id: entry.log_id.clone(),
     };
+    let parsed = Body::parse(&entry.body);
+    let v2 = parsed.as_ref().is_ok_and(Body::is_rekor_v2);
     let log_id = hex::decode(&entry.log_id).map_err(|_| unknown())?;
     // The same key may be listed more than once (validity windows of a rotated log); the
     // entry's integrated time picks the window.
@@ -154,22 +225,40 @@ pub fn verify_entry(
         .iter()
         .filter(|l| l.log_id.as_slice() == log_id.as_slice())
         .collect();
-    let t = entry.integrated_time;
-    let in_window = |l: &&&TrustedLog| {
-        t <= 0
-            || (l.valid_from.is_none_or(|from| t >= from)
-                && l.valid_until.is_none_or(|until| t <= until))
-    };
+    // A Rekor v2 entry's integrated time is not signed by anything: never trust it.
+    let t = if v2 { 0 } else { entry.integrated_time };
+    let window_time = if t > 0 { Some(t) } else { at };
+    let in_window = |l: &&&TrustedLog| window_time.is_none_or(|w| valid_at(l, w));
     let log = match candidates.iter().find(in_window) {
         Some(log) => *log,
         None if candidates.is_empty() => return Err(unknown()),
-        None => {
+        None if t > 0 => {
             return Err(TlogError::OutsideValidity {
                 integrated_time: t,
                 log_id: entry.log_id.clone(),
             });
         }
+        None => {
+            return Err(TlogError::LogKeyNotValidAt {
+                time: window_time.unwrap_or_default(),
+                log_id: entry.log_id.clone(),
+            });
+        }
     };
+    if v2 {
+        if entry.signed_entry_timestamp.is_some() {
+            return Err(TlogError::RekorV2 {
+                reason: "it carries a signed entry timestamp, which Rekor v2 never issues"
+                    .to_owned(),
+            });
+        }
+        if entry.inclusion_proof.is_none() {
+            return Err(TlogError::RekorV2 {
+                reason: "it has no inclusion proof, the only proof Rekor v2 entries have"
+                    .to_owned(),
+            });
+        }
+    }
     let leaf = entry.leaf_hash();
 
     if !entry.uuid.is_empty() {
@@ -197,7 +286,17 @@ pub fn verify_entry(
     }
     let mut checked_proof = false;
     if let Some(proof) = &entry.inclusion_proof {
-        verify_proof(proof, &leaf, &log.key)?;
+        if note::is_rekor_v1_checkpoint(&proof.checkpoint) {
+            verify_proof(proof, &leaf, &log.key)?;
+        } else {
+            let origin = logs.origin(&log_id).ok_or_else(|| TlogError::RekorV2 {
+                reason: format!(
+                    "the checkpoint is a C2SP checkpoint but no origin (base URL) is known for log {}",
+                    entry.log_id
+                ),
+            })?;
+            verify_c2sp_proof(proof, entry.log_index, &leaf, origin, &log.key)?;
+        }
         proven = true;
         checked_proof = true;
     }
@@ -205,11 +304,11 @@ pub fn verify_entry(
         return Err(TlogError::NoProof);
     }
 
-    let body = Body::parse(&entry.body)?;
+    let body = parsed?;
     check_expected(&body, expected)?;
 
     Ok(VerifiedEntry {
-        integrated_time: entry.integrated_time,
+        integrated_time: t,
         log_index: entry.log_index,
         log_id: entry.log_id.clone(),
         inactive_key: log.valid_until.is_some_and(|until| now_unix() > until),
@@ -259,6 +358,48 @@ fn verify_proof(proof: &InclusionProof, leaf: &Hash, key: &PublicKey) -> Result<
     Ok(())
 }
 
+/// Inclusion proof against a C2SP checkpoint (Rekor v2), as rekor-tiles checks it: the
+/// checkpoint signed by the log as `origin`, then the leaf at the entry's index in the tree
+/// the checkpoint states. The proof's own root hash and tree size must agree with it.
+fn verify_c2sp_proof(
+    proof: &InclusionProof,
+    log_index: i64,
+    leaf: &Hash,
+    origin: &str,
+    key: &PublicKey,
+) -> Result<Checkpoint, TlogError> {
+    if proof.checkpoint.is_empty() {
+        return Err(TlogError::CheckpointSignature {
+            reason: "the inclusion proof has no signed checkpoint".to_owned(),
+        });
+    }
+    let checkpoint = note::verify_checkpoint(&proof.checkpoint, origin, key)?;
+    let index = u64::try_from(log_index).map_err(|_| TlogError::InclusionProof {
+        index: 0,
+        size: checkpoint.size,
+        reason: format!("negative log index {log_index}"),
+    })?;
+    verify_inclusion(
+        index,
+        checkpoint.size,
+        leaf,
+        &proof.hashes,
+        &checkpoint.root_hash,
+    )?;
+    if proof.root_hash != checkpoint.root_hash || u64::try_from(proof.tree_size).ok() != Some(checkpoint.size) {
+        return Err(TlogError::CheckpointSignature {
+            reason: format!(
+                "the inclusion proof states root {} at size {}, the checkpoint root {} at size {}",
+                hex::encode(proof.root_hash),
+                proof.tree_size,
+                hex::encode(checkpoint.root_hash),
+                checkpoint.size
+            ),
+        });
+    }
+    Ok(checkpoint)
+}
+
 fn mismatch(field: &'static str, reason: impl Into<String>) -> TlogError {
     TlogError::mismatch(field, reason)
 }
@@ -274,7 +415,9 @@ fn check_expected(body: &Body, expected: &Expected<'_>) -> Result<(), TlogError>
         ));
     }
     match body {
-        Body::HashedRekord { digest, .. } | Body::Rekord { digest, .. } => {
+        Body::HashedRekord { digest, .. }
+        | Body::Rekord { digest, .. }
+        | Body::HashedRekordV002 { digest, .. } => {
             if let Some(want) = expected.artifact_digest {
                 if digest != want {
                     return Err(mismatch(
@@ -310,6 +453,7 @@ fn check_expected(body: &Body, expected: &Expected<'_>) -> Result<(), TlogError>
             payload_hash,
             ..
         } => check_envelope_hashes(expected, envelope_hash, payload_hash.as_ref())?,
+        Body::DsseV002 { payload_hash, .. } => check_payload_hash(expected, payload_hash)?,
     }
     check_signatures(body, expected)
 }
@@ -365,6 +509,31 @@ fn check_envelope_hashes(
             "neither the entry's envelope hash {envelope_hash} nor its payload hash matches the envelope"
         ),
     ))
+}
+
+/// dsse 0.0.2 records only the payload hash: the artifact digest must be it, and the
+/// envelope's payload must hash to it.
+fn check_payload_hash(expected: &Expected<'_>, payload_hash: &Digest) -> Result<(), TlogError> {
+    if let Some(want) = expected.artifact_digest {
+        if want != payload_hash {
+            return Err(mismatch(
+                "artifact hash",
+                format!("the entry records payload hash {payload_hash}, the artifact is {want}"),
+            ));
+        }
+    }
+    if let Some(envelope) = expected.envelope {
+        let payload = Envelope::from_json(envelope)
+            .map(|e| e.payload)
+            .map_err(|e| mismatch("envelope", format!("the envelope cannot be read: {e}")))?;
+        if !hashes_to(&payload, payload_hash) {
+            return Err(mismatch(
+                "envelope",
+                format!("the entry records payload hash {payload_hash}, which is not the hash of the envelope's payload"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_signatures(body: &Body, expected: &Expected<'_>) -> Result<(), TlogError> {

@@ -51,7 +51,9 @@ pub enum TlogError {
     },
     /// A Rekor v2 checkpoint is not from the expected log: its origin line is not the log's
     /// origin (the host of its base URL).
-    #[error("verifying the signed checkpoint: its origin line {found:?} is not the log's origin {expected:?}")]
+    #[error(
+        "verifying the signed checkpoint: its origin line {found:?} is not the log's origin {expected:?}"
+    )]
     CheckpointOrigin {
         /// The origin of the trusted log.
         expected: String,

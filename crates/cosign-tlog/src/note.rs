@@ -75,7 +75,9 @@ pub fn key_id(origin: &str, key: &PublicKey) -> [u8; 32] {
         KeyType::EcdsaP256 | KeyType::EcdsaP384 | KeyType::EcdsaP521 => h.update(&spki),
         KeyType::Ed25519 => {
             // The raw key is the last 32 bytes of the SPKI (a BIT STRING at the end).
-            let raw = spki.get(spki.len().saturating_sub(32)..).unwrap_or_default();
+            let raw = spki
+                .get(spki.len().saturating_sub(32)..)
+                .unwrap_or_default();
             h.update(origin.as_bytes());
             h.update(b"\n");
             h.update([ALG_ED25519]);
@@ -123,7 +125,9 @@ pub struct Note {
 /// `— <name> <base64>` whose base64 holds a 4-byte key hint and a signature.
 pub fn parse_signed_note(msg: &str) -> Result<Note, TlogError> {
     if msg.len() > MAX_NOTE {
-        return Err(malformed(format!("the note is larger than {MAX_NOTE} bytes")));
+        return Err(malformed(format!(
+            "the note is larger than {MAX_NOTE} bytes"
+        )));
     }
     if msg.chars().any(|c| c < ' ' && c != '\n') {
         return Err(malformed("the note contains control characters"));

@@ -386,7 +386,9 @@ fn verify_c2sp_proof(
         &proof.hashes,
         &checkpoint.root_hash,
     )?;
-    if proof.root_hash != checkpoint.root_hash || u64::try_from(proof.tree_size).ok() != Some(checkpoint.size) {
+    if proof.root_hash != checkpoint.root_hash
+        || u64::try_from(proof.tree_size).ok() != Some(checkpoint.size)
+    {
         return Err(TlogError::CheckpointSignature {
             reason: format!(
                 "the inclusion proof states root {} at size {}, the checkpoint root {} at size {}",
@@ -529,7 +531,9 @@ fn check_payload_hash(expected: &Expected<'_>, payload_hash: &Digest) -> Result<
         if !hashes_to(&payload, payload_hash) {
             return Err(mismatch(
                 "envelope",
-                format!("the entry records payload hash {payload_hash}, which is not the hash of the envelope's payload"),
+                format!(
+                    "the entry records payload hash {payload_hash}, which is not the hash of the envelope's payload"
+                ),
             ));
         }
     }

@@ -85,8 +85,12 @@ impl V2Verifier {
 
     /// A bare key with its default key details.
     pub fn from_public_key(key: &PublicKey) -> Result<Self, TlogError> {
-        let (details, _) = default_key_details(key)
-            .ok_or_else(|| bad(format!("no Rekor v2 key details for a {} key", key.key_type())))?;
+        let (details, _) = default_key_details(key).ok_or_else(|| {
+            bad(format!(
+                "no Rekor v2 key details for a {} key",
+                key.key_type()
+            ))
+        })?;
         Ok(Self::new(
             V2VerifierKind::PublicKey,
             key.to_spki_der(),
@@ -100,8 +104,12 @@ impl V2Verifier {
             what: "reading the certificate of a Rekor v2 entry",
             source,
         })?;
-        let (details, _) = default_key_details(&key)
-            .ok_or_else(|| bad(format!("no Rekor v2 key details for a {} key", key.key_type())))?;
+        let (details, _) = default_key_details(&key).ok_or_else(|| {
+            bad(format!(
+                "no Rekor v2 key details for a {} key",
+                key.key_type()
+            ))
+        })?;
         Ok(Self::new(
             V2VerifierKind::X509Certificate,
             der.to_vec(),
@@ -127,7 +135,10 @@ impl V2Verifier {
             V2VerifierKind::X509Certificate => "x509Certificate",
         };
         let mut obj = Map::new();
-        obj.insert("keyDetails".to_owned(), Value::String(self.key_details.clone()));
+        obj.insert(
+            "keyDetails".to_owned(),
+            Value::String(self.key_details.clone()),
+        );
         obj.insert(
             field.to_owned(),
             json!({"rawBytes": STANDARD.encode(&self.raw_bytes)}),
@@ -338,3 +349,6 @@ fn check_key_details(verifier: &V2Verifier, digest: &Digest) -> Result<(), TlogE
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

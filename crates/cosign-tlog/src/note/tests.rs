@@ -123,7 +123,11 @@ fn witness_lines_are_ignored() {
     let wline = format!("\u{2014} witness.example {}\n", STANDARD.encode(&cosig));
     let before = good.replacen("\n\n", &format!("\n\n{wline}"), 1);
     let after = format!("{good}{wline}");
-    for note in [before, after, format!("{good}{}", good.split_once("\n\n").unwrap().1)] {
+    for note in [
+        before,
+        after,
+        format!("{good}{}", good.split_once("\n\n").unwrap().1),
+    ] {
         verify_checkpoint(&note, "log.example", &key.public_key()).unwrap();
     }
     // A witness line alone is not enough.

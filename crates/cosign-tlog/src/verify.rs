@@ -184,7 +184,8 @@ fn now_unix() -> i64 {
 /// [`TrustedLogs::origin`]); their integrated time is not signed, so it is ignored (reported
 /// as 0) and no validity window is checked here: see [`verify_entry_at`]. A checkpoint whose
 /// origin looks like Rekor v1's (`<host> - <tree ID>`) is verified as a v1 signed tree head,
-/// any other as a C2SP checkpoint, as sigstore-go decides.
+/// any other as a C2SP checkpoint, as sigstore-go decides; logs whose origin is not known
+/// (trusted by key alone) keep the v1 rules, and their v2 entries are refused.
 pub fn verify_entry(
     entry: &LogEntry,
     logs: &TrustedLogs,
@@ -286,16 +287,26 @@ fn verify_entry_inner(
     }
     let mut checked_proof = false;
     if let Some(proof) = &entry.inclusion_proof {
-        if note::is_rekor_v1_checkpoint(&proof.checkpoint) {
-            verify_proof(proof, &leaf, &log.key)?;
-        } else {
-            let origin = logs.origin(&log_id).ok_or_else(|| TlogError::RekorV2 {
-                reason: format!(
-                    "the checkpoint is a C2SP checkpoint but no origin (base URL) is known for log {}",
-                    entry.log_id
-                ),
-            })?;
-            verify_c2sp_proof(proof, entry.log_index, &leaf, origin, &log.key)?;
+        let origin = logs.origin(&log_id);
+        match origin {
+            // sigstore-go: a checkpoint that does not look like Rekor v1's is a C2SP one,
+            // signed as the log's origin.
+            Some(origin)
+                if !proof.checkpoint.is_empty()
+                    && !note::is_rekor_v1_checkpoint(&proof.checkpoint) =>
+            {
+                verify_c2sp_proof(proof, entry.log_index, &leaf, origin, &log.key)?;
+            }
+            None if v2 => {
+                return Err(TlogError::RekorV2 {
+                    reason: format!(
+                        "its checkpoint cannot be checked: no origin (base URL) is known for log {}",
+                        entry.log_id
+                    ),
+                });
+            }
+            // Rekor v1 (also every log trusted by key alone, as before Rekor v2).
+            _ => verify_proof(proof, &leaf, &log.key)?,
         }
         proven = true;
         checked_proof = true;

@@ -262,4 +262,17 @@ fn trusted_root_names_v2_logs() {
     assert_eq!(logs.origin(&v2.log_id), Some(origin.as_str()));
 }
 
+#[test]
+fn bundle_entries_round_trip() {
+    for name in ["rekor2-happy-path", "rekor2-dsse-happy-path"] {
+        let bundle = Bundle::from_json(&data(&format!("{name}/bundle.sigstore.json"))).unwrap();
+        let tle = &bundle.verification_material.tlog_entries[0];
+        let entry = LogEntry::from_bundle_entry(tle);
+        assert_eq!(entry.to_bundle_entry().unwrap(), *tle, "{name}");
+        let body = cosign_tlog::entry::Body::parse(&entry.body).unwrap();
+        assert!(body.is_rekor_v2());
+        assert_eq!((body.kind(), body.version()), ("hashedrekord", "0.0.2"));
+    }
+}
+
 mod hostile;

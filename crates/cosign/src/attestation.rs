@@ -324,8 +324,9 @@ pub async fn verify_one(
     }
 }
 
-/// The envelope of a Sigstore bundle that must hold an attestation, with its log entry.
-pub fn bundle_candidate(name: &str, bundle: &Bundle) -> Result<Candidate, Error> {
+/// The envelope of a Sigstore bundle that must hold an attestation, with its log entry
+/// (checked by [`crate::tlog::bundle_log_entry`] when `checked`: the log is verified).
+pub fn bundle_candidate(name: &str, bundle: &Bundle, checked: bool) -> Result<Candidate, Error> {
     match &bundle.verification_material.content {
         VerificationMaterialContent::PublicKey(_) => {}
         _ => {
@@ -342,7 +343,7 @@ pub fn bundle_candidate(name: &str, bundle: &Bundle) -> Result<Candidate, Error>
     Ok(Candidate {
         name: name.to_owned(),
         envelope_json: env.to_json_compact_new(),
-        entry: crate::tlog::bundle_log_entry(bundle, name)?,
+        entry: crate::tlog::bundle_log_entry_if(checked, bundle, name)?,
         timestamps: crate::timestamps::bundle_timestamps(bundle),
     })
 }

@@ -144,6 +144,33 @@ pub fn bundle_log_entry(
     let Some(entry) = bundle.verification_material.tlog_entries.first() else {
         return Ok(None);
     };
+    checked_entry(bundle, entry, name)?;
+    Ok(Some(LogEntry::from_bundle_entry(entry)))
+}
+
+/// [`bundle_log_entry`] when the log is verified (`checked`), else the entry as it is (it is
+/// not used: `--insecure-ignore-tlog` skips the log, as Go cosign does).
+pub fn bundle_log_entry_if(
+    checked: bool,
+    bundle: &cosign_types::Bundle,
+    name: &str,
+) -> Result<Option<LogEntry>, Error> {
+    if checked {
+        bundle_log_entry(bundle, name)
+    } else {
+        Ok(bundle
+            .verification_material
+            .tlog_entries
+            .first()
+            .map(LogEntry::from_bundle_entry))
+    }
+}
+
+fn checked_entry(
+    bundle: &cosign_types::Bundle,
+    entry: &cosign_types::bundle::TransparencyLogEntry,
+    name: &str,
+) -> Result<(), Error> {
     if bundle.version().is_some_and(|v| v >= (0, 2)) && entry.inclusion_proof.is_none() {
         return Err(Error::Verification(format!(
             "{name}: its transparency log entry has no inclusion proof (bundles v0.2 and later must carry one)"
@@ -159,7 +186,7 @@ pub fn bundle_log_entry(
             "{name}: its transparency log entry has no signed entry timestamp and the bundle no RFC 3161 timestamp: there is no trusted time"
         )));
     }
-    Ok(Some(LogEntry::from_bundle_entry(entry)))
+    Ok(())
 }
 
 /// How the log entries of a set of verified signatures were checked, as cosign's verify

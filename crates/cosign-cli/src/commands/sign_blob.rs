@@ -12,7 +12,7 @@ use cosign::fsutil::write_atomic;
 
 use crate::args::SignBlobArgs;
 use crate::ctx::Ctx;
-use crate::settings::signing::SigningSettings;
+use crate::settings::signing::resolve_key;
 
 pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
     crate::settings::signing::signing_key_ref(&args.key)?;
@@ -61,19 +61,27 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
     let stdin_busy = inputs
         .contains(&BlobInput::Stdin)
         .then_some("the blob to sign");
-    let SigningSettings {
-        signer: key,
-        certificate,
-        tlog,
-    } = SigningSettings::resolve(&args.key, &args.rekor, ctx, stdin_busy)?;
+    // cosign's order: the log notice, then per blob "Using payload from", the key (and its
+    // password) loaded at the first blob.
+    let tlog = crate::settings::tlog::upload(
+        ctx,
+        args.rekor.tlog_upload,
+        &args.rekor.rekor_url,
+        args.key.yes,
+    )?;
+    let mut loaded = None;
     for input in &inputs {
         if let BlobInput::File(p) = input {
             ctx.printer
                 .info(&format!("Using payload from: {}", p.display()));
         }
+        let (key, certificate) = match &loaded {
+            Some(k) => k,
+            None => loaded.insert(resolve_key(&args.key, ctx, stdin_busy)?),
+        };
         let signed = ctx.block_on(async {
             Ok(cosign::blob::sign(
-                &key,
+                key,
                 input,
                 &SignBlobOptions {
                     certificate: certificate.as_ref(),
@@ -89,7 +97,7 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
         write_outputs(
             args,
             ctx,
-            &key,
+            key,
             certificate.as_ref(),
             &signed,
             output_signature.as_ref(),

@@ -35,34 +35,45 @@ pub fn signing_key_ref(key: &SigningKeyArgs) -> Result<KeyRef> {
 }
 
 impl SigningSettings {
-    /// Resolves the signing service: the refusals, the certificate, the log (with cosign's
-    /// public-good notice), then the key (its password or PIN is asked for here; `stdin_busy`
-    /// names what standard input carries, so that no password is read from it), and the check
-    /// that the certificate is the key's.
+    /// Resolves the signing service: the key and its certificate ([`resolve_key`];
+    /// `stdin_busy` names what standard input carries, so that no password is read from it),
+    /// then the log (with cosign's public-good notice).
     pub fn resolve(
         key: &SigningKeyArgs,
         rekor: &RekorArgs,
         ctx: &Ctx<'_>,
         stdin_busy: Option<&str>,
     ) -> Result<Self> {
-        let keyref = signing_key_ref(key)?;
-        let certificate = key
-            .certificate
-            .as_deref()
-            .map(cosign::certs::load_certificate)
-            .transpose()?;
+        let (signer, certificate) = resolve_key(key, ctx, stdin_busy)?;
         let tlog = super::tlog::upload(ctx, rekor.tlog_upload, &rekor.rekor_url, key.yes)?;
-        let signer = load_signing_keyref(ctx, &keyref, stdin_busy)?;
-        if let Some(cert) = &certificate
-            && cert.public_key != signer.public_key()
-        {
-            bail!("public key in certificate does not match that in the signing key");
-        }
-        let certificate = signing_certificate(ctx, &keyref, &signer, certificate)?;
         Ok(Self {
             signer,
             certificate,
             tlog,
         })
     }
+}
+
+/// The signing key and its certificate: the refusals, `--certificate`, the key (its password
+/// or PIN asked for here), the check that the certificate is the key's, and a token's own
+/// certificate.
+pub fn resolve_key(
+    key: &SigningKeyArgs,
+    ctx: &Ctx<'_>,
+    stdin_busy: Option<&str>,
+) -> Result<(cosign::Signer, Option<Certificate>)> {
+    let keyref = signing_key_ref(key)?;
+    let certificate = key
+        .certificate
+        .as_deref()
+        .map(cosign::certs::load_certificate)
+        .transpose()?;
+    let signer = load_signing_keyref(ctx, &keyref, stdin_busy)?;
+    if let Some(cert) = &certificate
+        && cert.public_key != signer.public_key()
+    {
+        bail!("public key in certificate does not match that in the signing key");
+    }
+    let certificate = signing_certificate(ctx, &keyref, &signer, certificate)?;
+    Ok((signer, certificate))
 }

@@ -37,10 +37,9 @@ fn client(url: &str) -> Result<RekorClient> {
         .with_context(|| format!("setting up the transparency log client for {url}"))
 }
 
-/// The trusted log keys: `--trusted-root FILE` (its `tlogs`), else the PEM file named by
-/// `SIGSTORE_REKOR_PUBLIC_KEY`, else the `trusted_root.json` of the TUF repository that
-/// `cosign initialize` set up; None when there is none of these.
-pub fn trusted_logs(trusted_root: Option<&Path>) -> Result<Option<TrustedLogs>> {
+/// The trusted log keys given explicitly: `--trusted-root FILE` (its `tlogs`), else the PEM
+/// file named by `SIGSTORE_REKOR_PUBLIC_KEY`; None when neither is given.
+pub fn explicit_trusted_logs(trusted_root: Option<&Path>) -> Result<Option<TrustedLogs>> {
     if let Some(path) = trusted_root {
         let data = std::fs::read(path)
             .with_context(|| format!("reading --trusted-root {}", path.display()))?;
@@ -60,6 +59,15 @@ pub fn trusted_logs(trusted_root: Option<&Path>) -> Result<Option<TrustedLogs>> 
         let key = PublicKey::from_pem(&data)
             .with_context(|| format!("parsing the Rekor public key in {path}"))?;
         return Ok(Some(TrustedLogs::from_public_key(key)));
+    }
+    Ok(None)
+}
+
+/// [`explicit_trusted_logs`], else the log keys of the `trusted_root.json` of the TUF
+/// repository that `cosign initialize` set up; None when there is none of these.
+pub fn trusted_logs(trusted_root: Option<&Path>) -> Result<Option<TrustedLogs>> {
+    if let Some(logs) = explicit_trusted_logs(trusted_root)? {
+        return Ok(Some(logs));
     }
     if let Some(json) = super::trust::initialized_trusted_root(TUF_TIMEOUT)? {
         let root = TrustedRoot::from_json(&json)
@@ -90,7 +98,9 @@ pub fn upload(
     }
     Ok(Some(TlogUpload {
         client: client(rekor_url)?,
-        trusted: trusted_logs(None)?,
+        // Signing checks the log's answer against a key given explicitly, else the log's own
+        // (an initialized TUF root names the public-good logs, not a private `--rekor-url`).
+        trusted: explicit_trusted_logs(None)?,
     }))
 }
 

@@ -34,6 +34,16 @@ pub fn fetcher(timeout: Duration) -> Result<HttpFetcher> {
 /// cache (`remote.json`), verified through TUF and refreshed from the mirror when the cache is
 /// older than a day; None when no repository was initialized (nothing is fetched then).
 pub fn initialized_trusted_root(timeout: Duration) -> Result<Option<Vec<u8>>> {
+    // One TUF update per process, however many settings ask.
+    static ONCE: std::sync::OnceLock<Result<Option<Vec<u8>>, String>> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        load_initialized_trusted_root(timeout).map_err(|e| crate::exit::message(&e))
+    })
+    .clone()
+    .map_err(anyhow::Error::msg)
+}
+
+fn load_initialized_trusted_root(timeout: Duration) -> Result<Option<Vec<u8>>> {
     let Some(dir) = cache_dir() else {
         return Ok(None);
     };
@@ -72,8 +82,9 @@ pub fn initialized_trusted_root(timeout: Duration) -> Result<Option<Vec<u8>>> {
 }
 
 /// The whole trusted root of a verify command (its timestamp authorities check RFC 3161
-/// timestamps): `--trusted-root FILE`, else the initialized TUF repository's; None when
-/// neither is there (a bundle with timestamps then fails closed).
+/// timestamps): `--trusted-root FILE`, else the initialized TUF repository's unless
+/// `SIGSTORE_REKOR_PUBLIC_KEY` names the log key (then, as Go cosign, no trusted root is
+/// fetched); None when there is none (a bundle with timestamps then fails closed).
 pub fn trusted_root(
     flag: Option<&std::path::Path>,
     timeout: Duration,
@@ -81,6 +92,9 @@ pub fn trusted_root(
     let json = match flag {
         Some(path) => std::fs::read(path)
             .with_context(|| format!("reading --trusted-root {}", path.display()))?,
+        None if env::lookup("SIGSTORE_REKOR_PUBLIC_KEY").is_some_and(|k| !k.is_empty()) => {
+            return Ok(None);
+        }
         None => match initialized_trusted_root(timeout)? {
             Some(json) => json,
             None => return Ok(None),

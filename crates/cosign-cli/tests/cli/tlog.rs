@@ -560,6 +560,21 @@ fn bundle_entries_without_proof_or_trusted_time_fail() {
         s.write(file, serde_json::to_vec(&b).unwrap());
         let run = verify(file).fails();
         assert!(run.stderr.contains(expected), "{field}: {}", run.stderr);
+        // With the log skipped, as Go cosign, the entry is not looked at.
+        s.run(
+            &[
+                "verify-blob",
+                "--key",
+                "cosign.pub",
+                "--bundle",
+                file,
+                "--insecure-ignore-tlog",
+                "blob",
+            ],
+            &[],
+            None,
+        )
+        .ok();
     }
 }
 

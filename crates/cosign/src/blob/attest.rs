@@ -57,7 +57,7 @@ pub async fn verify_attestation(
         Some(ClaimedSubject::Blob(input)) => Some(digest_input(input, HashAlgorithm::Sha256)?),
     };
     let mut candidate = match opts.bundle {
-        Some(path) => Some(bundle_envelope(path, opts.key)?),
+        Some(path) => Some(bundle_envelope(path, opts.key, opts.tlog.is_some())?),
         None => None,
     };
     if let Some(path) = opts.signature {
@@ -94,9 +94,9 @@ pub async fn verify_attestation(
 }
 
 /// The envelope and log entry of a `--bundle` file (Sigstore bundle or cosign's legacy JSON).
-fn bundle_envelope(path: &Path, key: &PublicKey) -> Result<Candidate, Error> {
+fn bundle_envelope(path: &Path, key: &PublicKey, checked: bool) -> Result<Candidate, Error> {
     match read_bundle(path, MAX_INPUT_BYTES)? {
-        (name, BundleFile::Sigstore(bundle)) => bundle_candidate(&name, &bundle),
+        (name, BundleFile::Sigstore(bundle)) => bundle_candidate(&name, &bundle, checked),
         (name, BundleFile::Legacy(legacy)) => {
             legacy.check_key(&name, key, "the attestation")?;
             Ok(Candidate {

@@ -57,7 +57,7 @@ pub async fn verify(
 ) -> Result<VerifiedBlob, Error> {
     let key = opts.key;
     let mut material = match opts.bundle {
-        Some(path) => match bundle_material(path, key)? {
+        Some(path) => match bundle_material(path, key, opts.tlog.is_some())? {
             Material::Signature(m) => m,
             Material::Envelope(c) => return verify_envelope(input, opts, c).await,
         },
@@ -146,7 +146,7 @@ enum Material {
     Envelope(Candidate),
 }
 
-fn bundle_material(path: &Path, key: &PublicKey) -> Result<Material, Error> {
+fn bundle_material(path: &Path, key: &PublicKey, checked: bool) -> Result<Material, Error> {
     match read_bundle(path, BUNDLE_LIMIT)? {
         (name, BundleFile::Legacy(legacy)) => {
             legacy.check_key(&name, key, "the blob")?;
@@ -160,9 +160,11 @@ fn bundle_material(path: &Path, key: &PublicKey) -> Result<Material, Error> {
         }
         (name, BundleFile::Sigstore(bundle)) => match &bundle.content {
             BundleContent::DsseEnvelope(_) => Ok(Material::Envelope(
-                crate::attestation::bundle_candidate(&name, &bundle)?,
+                crate::attestation::bundle_candidate(&name, &bundle, checked)?,
             )),
-            _ => Ok(Material::Signature(sigstore_material(&bundle, &name)?)),
+            _ => Ok(Material::Signature(sigstore_material(
+                &bundle, &name, checked,
+            )?)),
         },
     }
 }
@@ -199,7 +201,11 @@ async fn verify_envelope(
     })
 }
 
-fn sigstore_material(bundle: &Bundle, name: &str) -> Result<SignatureMaterial, Error> {
+fn sigstore_material(
+    bundle: &Bundle,
+    name: &str,
+    checked: bool,
+) -> Result<SignatureMaterial, Error> {
     match &bundle.verification_material.content {
         VerificationMaterialContent::PublicKey(_) => {}
         _ => {
@@ -231,7 +237,7 @@ fn sigstore_material(bundle: &Bundle, name: &str) -> Result<SignatureMaterial, E
     Ok(SignatureMaterial {
         signature: ms.signature.clone(),
         expected_digest,
-        entry: crate::tlog::bundle_log_entry(bundle, name)?,
+        entry: crate::tlog::bundle_log_entry_if(checked, bundle, name)?,
         timestamps: crate::timestamps::bundle_timestamps(bundle),
         name: name.to_owned(),
     })

@@ -398,7 +398,11 @@ pub async fn verify_image_attestations(
         let mut candidates = Vec::new();
         for b in &bundles {
             tally.found += 1;
-            match bundle_candidate(&format!("bundle {}", b.manifest_digest), &b.bundle) {
+            match bundle_candidate(
+                &format!("bundle {}", b.manifest_digest),
+                &b.bundle,
+                opts.tlog.is_some(),
+            ) {
                 Ok(c) => candidates.push(c),
                 Err(e) => tally.errors.push(e.to_string()),
             }

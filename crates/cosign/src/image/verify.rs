@@ -471,8 +471,12 @@ fn check_bundle(
         .and_then(Value::as_str)
         .map(|h| format!("sha256:{h}"))
         .unwrap_or_default();
-    let bundled = crate::tlog::bundle_log_entry(&rb.bundle, &format!("bundle {name}"))
-        .map_err(|e| e.to_string())?;
+    let bundled = crate::tlog::bundle_log_entry_if(
+        opts.tlog.is_some(),
+        &rb.bundle,
+        &format!("bundle {name}"),
+    )
+    .map_err(|e| e.to_string())?;
     crate::timestamps::verify_timestamps(
         &crate::timestamps::bundle_timestamps(&rb.bundle),
         &signature,

@@ -669,9 +669,11 @@ impl RestKey for AwsSigner {
             let ctx = &self.client.ctx;
             let algorithm = signing_algorithm(scheme)
                 .filter(|_| scheme.fits(self.public_key.key_type()))
+                .filter(|_| scheme.prehash() == Some(digest.algorithm()))
                 .ok_or_else(|| {
                     ctx.err(format!(
-                        "cannot sign with {scheme} using a {} key",
+                        "cannot sign a {} digest with {scheme} using a {} key",
+                        digest.algorithm(),
                         self.public_key.key_type()
                     ))
                 })?;

@@ -48,7 +48,11 @@ fn moto_keys_public_key_sign_and_create() {
         // A scheme that does not fit the key is refused before any request.
         let d = crate::digest(cosign_crypto::HashAlgorithm::Sha256, b"x");
         let e = block_on(signer.sign_digest(SignatureScheme::RsaPkcs1Sha256, &d)).unwrap_err();
-        assert_err(&e, AWS, &uri, "cannot sign with", &[]);
+        assert_err(&e, AWS, &uri, "cannot sign a", &[]);
+        // A digest of another algorithm than the scheme's is refused too.
+        let d384 = crate::digest(cosign_crypto::HashAlgorithm::Sha384, b"x");
+        let e = block_on(signer.sign_digest(SignatureScheme::EcdsaP256Sha256, &d384)).unwrap_err();
+        assert_err(&e, AWS, &uri, "cannot sign a sha384 digest", &[]);
     }
     let uri = format!("awskms://{ep}/{}", rsa.key_id);
     let signer = block_on(open_signer(KmsProvider::Aws, &uri, &cfg)).unwrap();

@@ -35,6 +35,7 @@ impl Ctx {
             provider: self.provider.to_owned(),
             key: self.key.clone(),
             message: message.into(),
+            source: None,
         }
     }
 
@@ -44,11 +45,11 @@ impl Ctx {
         message: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
     ) -> KmsError {
-        KmsError::ProviderCall {
+        KmsError::Provider {
             provider: self.provider.to_owned(),
             key: self.key.clone(),
             message: message.into(),
-            source: source.into(),
+            source: Some(source.into()),
         }
     }
 }

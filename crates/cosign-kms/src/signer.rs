@@ -14,31 +14,21 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KmsError {
-    /// The provider refused or failed the request.
-    #[error("{provider} ({key}): {message}")]
+    /// The provider refused or failed the request. When the cause is known (an [`ApiError`]
+    /// answer, or the transport's, the file system's or a decoder's error) it is the
+    /// [`std::error::Error::source`], and, flattened, the end of the message, so printing only
+    /// this error loses nothing.
+    #[error("{provider} ({key}): {message}{}", cause_suffix(source.as_deref()))]
     Provider {
-        /// Provider name (`AWS KMS` ...).
-        provider: String,
-        /// The key reference.
-        key: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// The provider refused or failed the request, and the cause is known: an [`ApiError`]
-    /// answer, or the transport's, the file system's or a decoder's error. The message names
-    /// what was being done; the cause is [`std::error::Error::source`] (and, flattened, the end
-    /// of the message, so printing only this error loses nothing).
-    #[error("{provider} ({key}): {message}: {}", crate::http::chain(&**source))]
-    ProviderCall {
         /// Provider name (`AWS KMS` ...).
         provider: String,
         /// The key reference.
         key: String,
         /// What was being done, and what went wrong as far as this crate can tell.
         message: String,
-        /// The cause.
+        /// The cause, when known.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
     /// The scheme cannot be used with this key or provider.
     #[error("{0}")]
@@ -46,6 +36,11 @@ pub enum KmsError {
     /// A PKCS#11 token failed.
     #[error(transparent)]
     Pkcs11(#[from] crate::Pkcs11Error),
+}
+
+/// `: <cause chain>` for a known cause, nothing otherwise.
+fn cause_suffix(source: Option<&(dyn std::error::Error + Send + Sync + 'static)>) -> String {
+    source.map_or_else(String::new, |s| format!(": {}", crate::http::chain(s)))
 }
 
 impl KmsError {
@@ -59,13 +54,17 @@ impl KmsError {
             provider: provider.into(),
             key: key.into(),
             message: message.into(),
+            source: None,
         }
     }
 
     /// The provider's API answer, when the provider refused the request with one.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            Self::ProviderCall { source, .. } => source.downcast_ref::<ApiError>(),
+            Self::Provider {
+                source: Some(source),
+                ..
+            } => source.downcast_ref::<ApiError>(),
             _ => None,
         }
     }

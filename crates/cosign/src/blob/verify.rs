@@ -6,7 +6,7 @@ use std::path::Path;
 use cosign_crypto::{PublicKey, SignatureScheme};
 use cosign_tlog::LogEntry;
 use cosign_tlog::entry::Body;
-use cosign_types::bundle::{Bundle, BundleContent, VerificationMaterialContent};
+use cosign_types::bundle::{Bundle, BundleContent, MessageSignature, VerificationMaterialContent};
 use cosign_types::{Digest, HashAlgorithm};
 
 use super::bundle::{BUNDLE_LIMIT, BundleFile, read_bundle};
@@ -162,8 +162,8 @@ fn bundle_material(path: &Path, key: &PublicKey, checked: bool) -> Result<Materi
             BundleContent::DsseEnvelope(_) => Ok(Material::Envelope(
                 crate::attestation::bundle_candidate(&name, &bundle, checked)?,
             )),
-            _ => Ok(Material::Signature(sigstore_material(
-                &bundle, &name, checked,
+            BundleContent::MessageSignature(ms) => Ok(Material::Signature(sigstore_material(
+                &bundle, ms, &name, checked,
             )?)),
         },
     }
@@ -203,6 +203,7 @@ async fn verify_envelope(
 
 fn sigstore_material(
     bundle: &Bundle,
+    ms: &MessageSignature,
     name: &str,
     checked: bool,
 ) -> Result<SignatureMaterial, Error> {
@@ -214,9 +215,6 @@ fn sigstore_material(
             });
         }
     }
-    let BundleContent::MessageSignature(ms) = &bundle.content else {
-        return Err(Error::Internal("a DSSE bundle read as a message signature"));
-    };
     let expected_digest = match &ms.message_digest {
         Some(md) => {
             let alg = HashAlgorithm::from_proto_name(&md.algorithm).ok_or_else(|| {

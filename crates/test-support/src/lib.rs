@@ -45,6 +45,7 @@
 
 mod ca;
 mod client;
+pub mod fulcio;
 mod image;
 mod kms_fakes;
 mod moto;

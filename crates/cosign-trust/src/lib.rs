@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod create;
 mod error;
 pub mod identity;
 pub mod sct;

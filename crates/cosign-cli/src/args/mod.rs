@@ -7,6 +7,7 @@ mod blob;
 mod groups;
 mod image;
 mod keys;
+mod trusted_root;
 mod values;
 
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ pub use blob::*;
 pub use groups::*;
 pub use image::*;
 pub use keys::*;
+pub use trusted_root::*;
 pub use values::*;
 
 use crate::settings::parse_go_duration;
@@ -210,6 +212,13 @@ pub enum Command {
         after_help = "Examples:\n  # initialize root with distributed root keys, default mirror, and default out path.\n  cosign initialize\n\n  # initialize with an out-of-band root key file, using the default mirror.\n  cosign initialize --root <url>\n\n  # initialize with an out-of-band root key file and custom repository mirror.\n  cosign initialize --mirror <url> --root <url>\n\n  # initialize with an out-of-band root key file and custom repository mirror while verifying root checksum.\n  cosign initialize --mirror <url> --root <url> --root-checksum <sha256>\n\n  # an air-gapped mirror on disk\n  cosign initialize --mirror file:///srv/tuf --root /srv/tuf/1.root.json"
     )]
     Initialize(InitializeArgs),
+    /// Interact with a Sigstore protobuf trusted root
+    #[command(
+        name = "trusted-root",
+        long_about = "Tools for interacting with a Sigstore protobuf trusted root",
+        subcommand
+    )]
+    TrustedRoot(TrustedRootCommand),
     /// Prints the cosign version
     Version(VersionArgs),
     /// Generate completion script

@@ -16,6 +16,7 @@ mod sbom;
 mod sign;
 mod sign_blob;
 mod tree;
+mod trusted_root;
 mod upload;
 mod verify;
 mod verify_attestation;
@@ -37,6 +38,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Pkcs11Tool(a) => pkcs11_tool::run(&a, &ctx),
         Command::Version(a) => version::run(&a, &ctx),
         Command::Initialize(a) => initialize::run(&a, &ctx),
+        Command::TrustedRoot(a) => trusted_root::run(&a, &ctx),
         Command::Completion(a) => completion::run(&a, &ctx),
         Command::Env(a) => env_cmd::run(&a, &ctx),
         Command::GenerateKeyPair(a) => keys::generate_key_pair(&a, &ctx),

@@ -116,6 +116,7 @@ pub fn verification_header(
     check_claims: bool,
     annotations: bool,
     log: LogCheck,
+    keyless: bool,
 ) {
     p.info(&format!("\nVerification for {image} --"));
     p.info("The following checks were performed on each of these signatures:");
@@ -135,5 +136,11 @@ pub fn verification_header(
             p.info("  - The signatures were integrated into the transparency log when the certificate was valid");
         }
     }
-    p.info("  - The signatures were verified against the specified public key");
+    if keyless {
+        p.info(
+            "  - The code-signing certificate was verified using trusted certificate authority certificates",
+        );
+    } else {
+        p.info("  - The signatures were verified against the specified public key");
+    }
 }

@@ -157,6 +157,9 @@ pub struct VerifiedEntry {
     pub inactive_key: bool,
     /// An inclusion proof and its signed checkpoint were verified (not only a SET).
     pub checked_online_proof: bool,
+    /// The integrated time, when the log signed it (a verified SET): a trusted signing time.
+    /// None for entries proven by an inclusion proof alone and for Rekor v2 entries.
+    pub signed_time: Option<i64>,
 }
 
 fn valid_at(log: &TrustedLog, t: i64) -> bool {
@@ -275,6 +278,7 @@ fn verify_entry_inner(
     }
 
     let mut proven = false;
+    let mut signed_time = None;
     if let Some(set_sig) = &entry.signed_entry_timestamp {
         let payload = set::payload(
             &STANDARD.encode(&entry.body),
@@ -284,6 +288,7 @@ fn verify_entry_inner(
         );
         set::verify(&payload, set_sig, &log.key)?;
         proven = true;
+        signed_time = Some(entry.integrated_time);
     }
     let mut checked_proof = false;
     if let Some(proof) = &entry.inclusion_proof {
@@ -324,6 +329,7 @@ fn verify_entry_inner(
         log_id: entry.log_id.clone(),
         inactive_key: log.valid_until.is_some_and(|until| now_unix() > until),
         checked_online_proof: checked_proof,
+        signed_time,
     })
 }
 

@@ -22,6 +22,7 @@ use cosign_types::predicate::PredicateType;
 use cosign_types::{Digest, HashAlgorithm};
 
 use crate::certs::Certificate;
+use crate::keyless::{Authority, IdentityMatch, SigningCertificate};
 use crate::tlog::{TlogOutcome, TlogUpload, TlogVerify};
 use crate::{Error, Signer};
 
@@ -147,8 +148,8 @@ pub async fn sign_statement(
 /// What an attestation must satisfy.
 #[derive(Clone, Copy)]
 pub struct AttestationPolicy<'a> {
-    /// The verification key.
-    pub key: &'a PublicKey,
+    /// Who must have signed: a key, or a certificate policy (keyless).
+    pub authority: &'a Authority,
     /// Only statements of this predicate type count (None: any type, as `verify-blob` takes
     /// a DSSE bundle).
     pub predicate_type: Option<&'a PredicateType>,
@@ -172,6 +173,10 @@ pub struct Candidate {
     pub entry: Option<LogEntry>,
     /// RFC 3161 timestamps over its signature (DER), from its bundle.
     pub timestamps: Vec<Vec<u8>>,
+    /// The certificate stored with it (keyless signatures).
+    pub certificate: Option<SigningCertificate>,
+    /// How a certificate's identity is matched (Sigstore bundles: sigstore-go's way).
+    pub identity_match: IdentityMatch,
 }
 
 /// A verified attestation of the requested type.
@@ -189,15 +194,27 @@ pub struct VerifiedAttestation {
 #[derive(Clone, Debug)]
 pub enum Checked {
     /// Of the requested type, and every check passed.
-    Verified(VerifiedAttestation),
+    Verified(Box<VerifiedAttestation>),
     /// Signed by the key, but of another predicate type (which is named).
     OtherType(String),
 }
 
+/// A candidate whose synchronous checks passed.
+struct Passed {
+    env: Envelope,
+    statement: Statement,
+    /// The signature that verified.
+    signature: Vec<u8>,
+    /// The key it verified with.
+    key: PublicKey,
+    /// The certificate still to check (keyless).
+    certificate: Option<SigningCertificate>,
+}
+
 /// What the synchronous checks of a candidate found.
 enum EnvelopeCheck {
-    /// Every check passed: the envelope, its statement and the signature that verified.
-    Passed(Box<(Envelope, Statement, Vec<u8>)>),
+    /// Every check passed.
+    Passed(Box<Passed>),
     /// A verified statement of another predicate type.
     OtherType(String),
 }
@@ -224,14 +241,18 @@ fn check_envelope(policy: &AttestationPolicy<'_>, c: &Candidate) -> Result<Envel
         ));
     }
     let pae = env.pae();
-    let schemes = crate::image::verify::schemes_for(policy.key);
+    let (key, certificate) = policy
+        .authority
+        .signing_key(c.certificate.clone(), name)
+        .map_err(|e| e.to_string())?;
+    let schemes = crate::image::verify::schemes_for(&key);
     let good = env
         .signatures
         .iter()
         .find(|s| {
             schemes
                 .iter()
-                .any(|scheme| policy.key.verify_message(*scheme, &pae, &s.sig).is_ok())
+                .any(|scheme| key.verify_message(*scheme, &pae, &s.sig).is_ok())
         })
         .map(|s| s.sig.clone())
         .ok_or_else(|| format!("{name}: invalid signature when validating the DSSE envelope"))?;
@@ -253,7 +274,13 @@ fn check_envelope(policy: &AttestationPolicy<'_>, c: &Candidate) -> Result<Envel
             .check_predicate(&statement.predicate)
             .map_err(|e| format!("{name}: {e}"))?;
     }
-    Ok(EnvelopeCheck::Passed(Box::new((env, statement, good))))
+    Ok(EnvelopeCheck::Passed(Box::new(Passed {
+        env,
+        statement,
+        signature: good,
+        key,
+        certificate,
+    })))
 }
 
 /// Verifies one candidate: every check of [`check_envelope`], then its transparency log entry
@@ -262,25 +289,47 @@ pub async fn check_candidate(
     policy: &AttestationPolicy<'_>,
     c: Candidate,
 ) -> Result<Checked, String> {
-    let (env, statement, signature) = match check_envelope(policy, &c)? {
+    let Passed {
+        env,
+        statement,
+        signature,
+        key,
+        certificate,
+    } = match check_envelope(policy, &c)? {
         EnvelopeCheck::Passed(passed) => *passed,
         EnvelopeCheck::OtherType(other) => return Ok(Checked::OtherType(other)),
     };
-    crate::timestamps::verify_timestamps(&c.timestamps, &signature, policy.trusted_root, &c.name)
-        .map_err(|e| e.to_string())?;
+    let times = crate::timestamps::verify_timestamps(
+        &c.timestamps,
+        &signature,
+        policy.trusted_root,
+        &c.name,
+    )
+    .map_err(|e| e.to_string())?;
     let tlog = match policy.tlog {
         None => None,
         Some(tv) => Some(
-            check_log(tv, &c, &env, &signature, policy.key)
+            check_log(tv, &c, &env, &signature, &key, certificate.as_ref(), &times)
                 .await
                 .map_err(|e| format!("{}: {e}", c.name))?,
         ),
     };
-    Ok(Checked::Verified(VerifiedAttestation {
+    policy
+        .authority
+        .check_certificate(
+            certificate.as_ref(),
+            tlog.as_ref(),
+            &times,
+            policy.tlog.is_some(),
+            c.identity_match,
+            &c.name,
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(Checked::Verified(Box::new(VerifiedAttestation {
         envelope_json: c.envelope_json,
         statement,
         tlog,
-    }))
+    })))
 }
 
 async fn check_log(
@@ -289,6 +338,8 @@ async fn check_log(
     env: &Envelope,
     signature: &[u8],
     key: &PublicKey,
+    certificate: Option<&SigningCertificate>,
+    times: &[i64],
 ) -> Result<TlogOutcome, Error> {
     // intoto 0.0.1 bodies record no signature: only the envelope hash and key bind them.
     let records_signatures = c
@@ -296,16 +347,23 @@ async fn check_log(
         .as_ref()
         .and_then(|e| cosign_tlog::entry::Body::parse(&e.body).ok())
         .is_none_or(|b| b.signatures().iter().any(|(s, _)| !s.is_empty()));
+    let (verifier, verifier_cert_der) = crate::keyless::expected_signer(key, certificate);
     let expected = cosign_tlog::Expected {
         artifact_digest: None,
         signature: records_signatures.then_some(signature),
-        verifier: Some(key),
-        verifier_cert_der: None,
+        verifier,
+        verifier_cert_der,
         envelope: Some(&c.envelope_json),
     };
     let payload_digest = cosign_crypto::hash(HashAlgorithm::Sha256, &env.payload);
-    crate::tlog::verify_signature_entry(tv, c.entry.as_ref(), Some(&payload_digest), &expected)
-        .await
+    crate::tlog::verify_signature_entry_at(
+        tv,
+        c.entry.as_ref(),
+        Some(&payload_digest),
+        &expected,
+        times.first().copied(),
+    )
+    .await
 }
 
 /// Verifies one attestation that must be of the requested type (blobs): another type fails with
@@ -315,7 +373,7 @@ pub async fn verify_one(
     c: Candidate,
 ) -> Result<VerifiedAttestation, Error> {
     match check_candidate(policy, c).await {
-        Ok(Checked::Verified(v)) => Ok(v),
+        Ok(Checked::Verified(v)) => Ok(*v),
         Ok(Checked::OtherType(got)) => Err(Error::Verification(format!(
             "invalid predicate type, expected {} got {got}",
             policy.predicate_type.map_or("any", PredicateType::uri)
@@ -327,14 +385,6 @@ pub async fn verify_one(
 /// The envelope of a Sigstore bundle that must hold an attestation, with its log entry
 /// (checked by [`crate::tlog::bundle_log_entry`] when `checked`: the log is verified).
 pub fn bundle_candidate(name: &str, bundle: &Bundle, checked: bool) -> Result<Candidate, Error> {
-    match &bundle.verification_material.content {
-        VerificationMaterialContent::PublicKey(_) => {}
-        _ => {
-            return Err(Error::Unsupported {
-                what: format!("{name} carries a certificate: keyless verification"),
-            });
-        }
-    }
     let BundleContent::DsseEnvelope(env) = &bundle.content else {
         return Err(Error::Verification(format!(
             "{name} holds a message signature, not a DSSE attestation"
@@ -345,7 +395,37 @@ pub fn bundle_candidate(name: &str, bundle: &Bundle, checked: bool) -> Result<Ca
         envelope_json: env.to_json_compact_new(),
         entry: crate::tlog::bundle_log_entry_if(checked, bundle, name)?,
         timestamps: crate::timestamps::bundle_timestamps(bundle),
+        certificate: bundle_certificate(bundle, name)?,
+        identity_match: IdentityMatch::SigstoreBundle,
     })
+}
+
+/// The certificate of a Sigstore bundle (leaf and any chain), None for a key's bundle.
+pub fn bundle_certificate(
+    bundle: &Bundle,
+    name: &str,
+) -> Result<Option<SigningCertificate>, Error> {
+    match &bundle.verification_material.content {
+        VerificationMaterialContent::PublicKey(_) => Ok(None),
+        VerificationMaterialContent::Certificate(c) => {
+            SigningCertificate::from_der(&c.raw_bytes, &[], name).map(Some)
+        }
+        VerificationMaterialContent::X509CertificateChain(chain) => {
+            let Some((leaf, rest)) = chain.certificates.split_first() else {
+                return Err(Error::format(name, "its certificate chain is empty"));
+            };
+            let rest: Vec<Vec<u8>> = rest.iter().map(|c| c.raw_bytes.clone()).collect();
+            let cert = SigningCertificate::from_der(&leaf.raw_bytes, &rest, name)?;
+            // Trust comes from the trusted root alone: a bundle that ships a root is refused
+            // rather than have it mistaken for an anchor.
+            if cert.chain.iter().any(|c| c.subject_der() == c.issuer_der()) {
+                return Err(Error::Verification(format!(
+                    "{name}: its certificate chain contains a root certificate; trust anchors come from the trusted root only"
+                )));
+            }
+            Ok(Some(cert))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -374,18 +454,20 @@ mod tests {
             name: "test".into(),
             envelope_json: json,
             entry: None,
+            certificate: None,
+            identity_match: IdentityMatch::Cosign,
         }
     }
 
     #[tokio::test]
     async fn verifies_and_fails_closed() {
         let private = PrivateKey::generate_ecdsa_p256().unwrap();
-        let public = private.public_key();
+        let public = Authority::Key(private.public_key());
         let key = Signer::Local(Box::new(private));
         let custom = PredicateType::parse("custom").unwrap();
         let d = digest();
         let policy = AttestationPolicy {
-            key: &public,
+            authority: &public,
             predicate_type: Some(&custom),
             subject: Some(&d),
             tlog: None,
@@ -454,9 +536,9 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.to_string().contains("invalid payloadType text/plain"));
-        let other_key = PrivateKey::generate_ecdsa_p256().unwrap().public_key();
+        let other_key = Authority::Key(PrivateKey::generate_ecdsa_p256().unwrap().public_key());
         let p3 = AttestationPolicy {
-            key: &other_key,
+            authority: &other_key,
             ..policy
         };
         assert!(

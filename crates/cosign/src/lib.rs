@@ -11,6 +11,7 @@ pub mod certs;
 mod error;
 pub mod fsutil;
 pub mod image;
+pub mod keyless;
 pub mod keys;
 pub mod policy;
 pub mod report;

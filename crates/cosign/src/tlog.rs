@@ -171,6 +171,12 @@ fn checked_entry(
     entry: &cosign_types::bundle::TransparencyLogEntry,
     name: &str,
 ) -> Result<(), Error> {
+    if entry.log_index < 0 {
+        return Err(Error::Verification(format!(
+            "{name}: its transparency log entry has a negative log index {}",
+            entry.log_index
+        )));
+    }
     if bundle.version().is_some_and(|v| v >= (0, 2)) && entry.inclusion_proof.is_none() {
         return Err(Error::Verification(format!(
             "{name}: its transparency log entry has no inclusion proof (bundles v0.2 and later must carry one)"
@@ -341,6 +347,22 @@ pub async fn verify_signature_entry<L: TransparencyLog>(
     search_digest: Option<&Digest>,
     expected: &Expected<'_>,
 ) -> Result<TlogOutcome, Error> {
+    verify_signature_entry_at(tv, bundled, search_digest, expected, None).await
+}
+
+/// [`verify_signature_entry`]; a Rekor v2 entry (no signed integrated time) is checked against
+/// the log key valid at `at`, the time of a verified RFC 3161 timestamp, when there is one.
+pub async fn verify_signature_entry_at<L: TransparencyLog>(
+    tv: &TlogVerify<L>,
+    bundled: Option<&LogEntry>,
+    search_digest: Option<&Digest>,
+    expected: &Expected<'_>,
+    at: Option<i64>,
+) -> Result<TlogOutcome, Error> {
+    let verify_entry = |entry: &LogEntry, trusted: &TrustedLogs, expected: &Expected<'_>| match at {
+        Some(time) => cosign_tlog::verify_entry_at(entry, trusted, expected, time),
+        None => verify_entry(entry, trusted, expected),
+    };
     if let Some(entry) = bundled {
         let verified = verify_entry(entry, &tv.trusted, expected).map_err(tlog_err(
             "verifying the transparency log entry in the bundle",

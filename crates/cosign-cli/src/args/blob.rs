@@ -48,12 +48,18 @@ pub struct VerifyBlobArgs {
     /// Verification key flags.
     #[command(flatten)]
     pub key: VerifyKeyArgs,
+    /// Certificate (keyless) verification flags.
+    #[command(flatten)]
+    pub cert: CertVerifyArgs,
     /// security key slot to use for generated key
     #[arg(long, value_name = "SLOT")]
     pub slot: Option<String>,
     /// signature content or path or remote URL
     #[arg(long, value_name = "SIGNATURE")]
     pub signature: Option<String>,
+    /// path to RFC3161 timestamp FILE
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub rfc3161_timestamp: Option<PathBuf>,
     /// path to bundle FILE
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
@@ -121,9 +127,15 @@ pub struct VerifyBlobAttestationArgs {
     /// Verification key flags.
     #[command(flatten)]
     pub key: VerifyKeyArgs,
+    /// Certificate (keyless) verification flags.
+    #[command(flatten)]
+    pub cert: CertVerifyArgs,
     /// path to the signed DSSE envelope (as attest-blob prints it)
     #[arg(long, value_name = "FILE")]
     pub signature: Option<PathBuf>,
+    /// path to RFC3161 timestamp FILE
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub rfc3161_timestamp: Option<PathBuf>,
     /// path to bundle FILE (legacy or Sigstore bundle, detected)
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,

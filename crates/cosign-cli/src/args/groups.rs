@@ -132,3 +132,67 @@ pub struct ImageVerifyArgs {
     #[arg(long, default_value_t = true, hide = true)]
     pub experimental_oci11: bool,
 }
+
+/// The certificate (keyless) flags of the verify commands, as Go cosign's `CertVerifyOptions`.
+/// The flags Go marks deprecated are accepted and hidden, as cobra hides them.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CertVerifyArgs {
+    /// The identity expected in a valid Fulcio certificate. Valid values include email address, DNS names, IP addresses, and URIs. Either --certificate-identity or --certificate-identity-regexp must be set for keyless flows.
+    #[arg(long, value_name = "IDENTITY")]
+    pub certificate_identity: Option<String>,
+    /// A regular expression alternative to --certificate-identity. Accepts the Go regular expression syntax described at https://golang.org/s/re2syntax (unanchored: it matches anywhere in the value unless anchored with ^ and $). Either --certificate-identity or --certificate-identity-regexp must be set for keyless flows.
+    #[arg(long, value_name = "REGEXP")]
+    pub certificate_identity_regexp: Option<String>,
+    /// The OIDC issuer expected in a valid Fulcio certificate, e.g. https://token.actions.githubusercontent.com or https://oauth2.sigstore.dev/auth. Either --certificate-oidc-issuer or --certificate-oidc-issuer-regexp must be set for keyless flows.
+    #[arg(long, value_name = "ISSUER")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// A regular expression alternative to --certificate-oidc-issuer. Accepts the Go regular expression syntax described at https://golang.org/s/re2syntax (unanchored). Either --certificate-oidc-issuer or --certificate-oidc-issuer-regexp must be set for keyless flows.
+    #[arg(long, value_name = "REGEXP")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+    /// contains the event_name claim from the GitHub OIDC Identity token that contains the name of the event that triggered the workflow run
+    #[arg(long, value_name = "TRIGGER")]
+    pub certificate_github_workflow_trigger: Option<String>,
+    /// contains the sha claim from the GitHub OIDC Identity token that contains the commit SHA that the workflow run was based upon.
+    #[arg(long, value_name = "SHA")]
+    pub certificate_github_workflow_sha: Option<String>,
+    /// contains the workflow claim from the GitHub OIDC Identity token that contains the name of the executed workflow.
+    #[arg(long, value_name = "NAME")]
+    pub certificate_github_workflow_name: Option<String>,
+    /// contains the repository claim from the GitHub OIDC Identity token that contains the repository that the workflow run was based upon
+    #[arg(long, value_name = "REPOSITORY")]
+    pub certificate_github_workflow_repository: Option<String>,
+    /// contains the ref claim from the GitHub OIDC Identity token that contains the git ref that the workflow run was based upon.
+    #[arg(long, value_name = "REF")]
+    pub certificate_github_workflow_ref: Option<String>,
+    /// when set, verification will not check that a certificate contains an embedded SCT, a proof of inclusion in a certificate transparency log
+    #[arg(long)]
+    pub insecure_ignore_sct: bool,
+    /// verify rfc3161 timestamps
+    #[arg(long)]
+    pub use_signed_timestamps: bool,
+    /// path to the public certificate. The certificate will be verified against the Fulcio roots if the --certificate-chain option is not passed.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub certificate: Option<PathBuf>,
+    /// path to a list of CA certificates in PEM format which will be needed when building the certificate chain for the signing certificate. Must start with the parent intermediate CA certificate of the signing certificate and end with the root certificate. Conflicts with --ca-roots and --ca-intermediates.
+    #[arg(long, value_name = "FILE", hide = true, conflicts_with_all = ["ca_roots", "ca_intermediates"])]
+    pub certificate_chain: Option<PathBuf>,
+    /// path to a bundle file of CA certificates in PEM format which will be needed when building the certificate chains for the signing certificate. Conflicts with --certificate-chain.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub ca_roots: Option<PathBuf>,
+    /// path to a file of intermediate CA certificates in PEM format which will be needed when building the certificate chains for the signing certificate. The flag is optional and must be used together with --ca-roots, conflicts with --certificate-chain.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub ca_intermediates: Option<PathBuf>,
+    /// path to a detached Signed Certificate Timestamp, formatted as a RFC6962 AddChainResponse struct. If a certificate contains an SCT, verification will check both the detached and embedded SCTs.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub sct: Option<PathBuf>,
+    /// path to PEM-encoded certificate chain file for the RFC3161 timestamp authority. Must contain the root CA certificate. Optionally may contain intermediate CA certificates, and may contain the leaf TSA certificate if not present in the timestamp
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub timestamp_certificate_chain: Option<PathBuf>,
+}
+
+impl CertVerifyArgs {
+    /// Whether any identity flag was given.
+    pub fn has_identity(&self) -> bool {
+        self.certificate_identity.is_some() || self.certificate_identity_regexp.is_some()
+    }
+}

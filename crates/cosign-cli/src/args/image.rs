@@ -72,6 +72,9 @@ pub struct VerifyArgs {
     /// Verification key flags.
     #[command(flatten)]
     pub key: VerifyKeyArgs,
+    /// Certificate (keyless) verification flags.
+    #[command(flatten)]
+    pub cert: CertVerifyArgs,
     /// Registry flags.
     #[command(flatten)]
     pub registry: RegistryArgs,
@@ -272,6 +275,9 @@ pub struct VerifyAttestationArgs {
     /// Verification key flags.
     #[command(flatten)]
     pub key: VerifyKeyArgs,
+    /// Certificate (keyless) verification flags.
+    #[command(flatten)]
+    pub cert: CertVerifyArgs,
     /// Registry flags.
     #[command(flatten)]
     pub registry: RegistryArgs,

@@ -152,22 +152,14 @@ pub fn verify(args: &VerifyBlobAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
     if args.signature.is_none() && args.bundle.is_none() {
         bail!("please specify path to the DSSE envelope signature via --signature or --bundle");
     }
-    crate::settings::keys::refuse_sk(args.key.sk)?;
-    let Some(key_ref) = &args.key.key else {
-        if args.bundle.is_some() {
-            bail!(
-                "verifying a bundle without --key (keyless, against Fulcio certificates) is not supported by this build yet: pass --key"
-            );
-        }
-        bail!(
-            "provide a key with --key or --sk, a certificate to verify against with --certificate, or a bundle with --bundle"
-        );
-    };
     let predicate_type = PredicateType::parse(&args.predicate_type)?;
-    let tlog = crate::settings::tlog::verify_flags(&args.log, ctx, "blob attestation")?;
-    let trusted_root =
-        crate::settings::trust::trusted_root(args.log.trusted_root.as_deref(), ctx.timeout)?;
-    let key = crate::settings::keys::load_verification_key(ctx, key_ref)?;
+    let trust = crate::settings::verify::resolve(
+        ctx,
+        &args.key,
+        &args.cert,
+        &args.log,
+        "blob attestation",
+    )?;
     let subject = if args.check_claims {
         Some(match (&args.digest, &args.blob) {
             (Some(hex), _) => ClaimedSubject::Digest(parse_hex_digest(
@@ -184,13 +176,13 @@ pub fn verify(args: &VerifyBlobAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
         None
     };
     let opts = VerifyBlobAttestationOptions {
-        key: &key,
+        authority: &trust.authority,
         predicate_type: &predicate_type,
         subject,
         bundle: args.bundle.as_deref(),
         signature: args.signature.as_deref(),
-        tlog: tlog.as_ref(),
-        trusted_root: trusted_root.as_ref(),
+        tlog: trust.tlog.as_ref(),
+        trusted_root: trust.trusted_root.as_ref(),
     };
     let verified = ctx.block_on(async { Ok(verify_attestation(&opts).await?) })?;
     if verified.tlog.as_ref().is_some_and(|t| t.entry.inactive_key) {

@@ -5,29 +5,27 @@ use anyhow::{Result, bail};
 use cosign::image::verify::{ImageSources, VerifyOptions, verify_image_from};
 use cosign::tlog::LogCheck;
 
-use crate::args::{ImageVerifyArgs, OutputFormat, VerifyArgs, VerifyKeyArgs};
+use crate::args::{ImageVerifyArgs, OutputFormat, VerifyArgs};
 use crate::ctx::Ctx;
 use crate::exit::VerifyFailure;
 use crate::output::verification_header;
 use crate::settings::registry;
 
 pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
-    let key_ref = require_key(&args.key, args.images_from.max_workers)?;
-    let tlog = crate::settings::tlog::verify_flags(&args.log, ctx, "signature")?;
+    check_workers(args.images_from.max_workers)?;
     let annotations = registry::parse_annotations(&args.annotations)?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
     let sources = image_sources(&reg, &args.images_from, &args.images)?;
-    let key = crate::settings::keys::load_verification_key(ctx, key_ref)?;
+    let trust =
+        crate::settings::verify::resolve(ctx, &args.key, &args.cert, &args.log, "signature")?;
+    let keyless = trust.keyless();
     let opts = VerifyOptions {
-        key,
+        authority: trust.authority,
         annotations,
         check_claims: args.check_claims,
         storage: registry::storage(&args.registry)?,
-        tlog,
-        trusted_root: crate::settings::trust::trusted_root(
-            args.log.trusted_root.as_deref(),
-            ctx.timeout,
-        )?,
+        tlog: trust.tlog,
+        trusted_root: trust.trusted_root,
     };
     let results = ctx.block_on(async {
         Ok(sources
@@ -52,9 +50,13 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
             args.check_claims,
             !opts.annotations.is_empty(),
             log,
+            keyless,
         );
         if args.output == OutputFormat::Text {
             for s in &verified.signatures {
+                for line in s.certificate.iter().flat_map(|c| c.text_lines()) {
+                    ctx.printer.info(&line);
+                }
                 ctx.printer.out_line(&String::from_utf8_lossy(&s.payload))?;
             }
         } else {
@@ -68,17 +70,12 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The flag checks `verify` and `verify-attestation` share; returns the `--key` value.
-pub(super) fn require_key(key: &VerifyKeyArgs, max_workers: u32) -> Result<&str> {
+/// The flag check `verify` and `verify-attestation` share.
+pub(super) fn check_workers(max_workers: u32) -> Result<()> {
     if max_workers == 0 {
         bail!("please set the --max-worker flag to a value that is greater than 0");
     }
-    crate::settings::keys::refuse_sk(key.sk)?;
-    key.key.as_deref().ok_or_else(|| {
-        anyhow::anyhow!(
-            "keyless verification (--certificate-identity, Fulcio roots) is not supported by this build yet: pass --key"
-        )
-    })
+    Ok(())
 }
 
 /// The images to verify: with `--local-image` each argument is a `cosign save` directory,

@@ -16,23 +16,21 @@ use crate::output::verification_header;
 use crate::settings::registry;
 
 pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
-    let key_ref = super::verify::require_key(&args.key, args.images_from.max_workers)?;
+    super::verify::check_workers(args.images_from.max_workers)?;
     let predicate_type = PredicateType::parse(&args.predicate_type)?;
     let policies = Policies::load(&args.policy)?;
-    let tlog = crate::settings::tlog::verify_flags(&args.log, ctx, "attestation")?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
     let sources = super::verify::image_sources(&reg, &args.images_from, &args.images)?;
-    let key = crate::settings::keys::load_verification_key(ctx, key_ref)?;
+    let trust =
+        crate::settings::verify::resolve(ctx, &args.key, &args.cert, &args.log, "attestation")?;
+    let keyless = trust.keyless();
     let opts = VerifyAttestationOptions {
-        key,
+        authority: trust.authority,
         predicate_type,
         check_claims: args.check_claims,
         storage: registry::storage(&args.registry)?,
-        tlog,
-        trusted_root: crate::settings::trust::trusted_root(
-            args.log.trusted_root.as_deref(),
-            ctx.timeout,
-        )?,
+        tlog: trust.tlog,
+        trusted_root: trust.trusted_root,
     };
     let results = ctx.block_on(async {
         Ok(sources
@@ -48,7 +46,7 @@ pub fn run(args: &VerifyAttestationArgs, ctx: &Ctx<'_>) -> Result<()> {
         }
         let log = LogCheck::of(opts.tlog.is_some(), outcomes);
         let shown = super::verify::shown_name(&args.images_from, image, given);
-        verification_header(ctx.printer, &shown, args.check_claims, false, log);
+        verification_header(ctx.printer, &shown, args.check_claims, false, log, keyless);
         for a in &checked {
             let text = String::from_utf8_lossy(&a.envelope_json);
             ctx.printer.out_line(text.trim_end())?;

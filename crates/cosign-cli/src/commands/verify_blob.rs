@@ -1,7 +1,8 @@
-//! `cosign verify-blob`: check a blob's signature with a public key, from `--signature` or a
-//! bundle (legacy JSON or Sigstore bundle, detected by content).
+//! `cosign verify-blob`: check a blob's signature with a public key or, keyless, against a
+//! certificate bound to an identity; the signature from `--signature` or a bundle (legacy JSON
+//! or Sigstore bundle, detected by content).
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use cosign::blob::bundle::read_signature;
 use cosign::blob::{BlobInput, VerifyBlobOptions};
 
@@ -12,30 +13,30 @@ pub fn run(args: &VerifyBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
     if args.max_workers == 0 {
         bail!("please set the --max-worker flag to a value that is greater than 0");
     }
-    crate::settings::keys::refuse_sk(args.key.sk)?;
-    let Some(key_ref) = &args.key.key else {
-        if args.bundle.is_some() {
-            bail!(
-                "verifying a bundle without --key (keyless, against Fulcio certificates) is not supported by this build yet: pass --key"
-            );
-        }
+    if args.key.key.is_none()
+        && !args.key.sk
+        && args.cert.certificate.is_none()
+        && args.bundle.is_none()
+    {
         bail!(
             "provide a key with --key or --sk, a certificate to verify against with --certificate, or a bundle with --bundle"
         );
-    };
+    }
     if args.signature.is_none() && args.bundle.is_none() {
         bail!("provide the signature with --signature or a bundle with --bundle");
     }
-    let tlog = crate::settings::tlog::verify_flags(&args.log, ctx, "blob")?;
-    let trusted_root =
-        crate::settings::trust::trusted_root(args.log.trusted_root.as_deref(), ctx.timeout)?;
-    let key = crate::settings::keys::load_verification_key(ctx, key_ref)?;
+    let trust = crate::settings::verify::resolve(ctx, &args.key, &args.cert, &args.log, "blob")?;
     let opts = VerifyBlobOptions {
-        key: &key,
+        authority: &trust.authority,
         signature: args.signature.as_deref().map(read_signature).transpose()?,
         bundle: args.bundle.as_deref(),
-        tlog: tlog.as_ref(),
-        trusted_root: trusted_root.as_ref(),
+        tlog: trust.tlog.as_ref(),
+        trusted_root: trust.trusted_root.as_ref(),
+        timestamp: args
+            .rfc3161_timestamp
+            .as_deref()
+            .map(read_timestamp)
+            .transpose()?,
     };
     let input = BlobInput::parse(&args.blob);
     let verified = ctx.block_on(async { Ok(cosign::blob::verify(&input, &opts).await?) })?;
@@ -44,4 +45,13 @@ pub fn run(args: &VerifyBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
     }
     ctx.printer.info("Verified OK");
     Ok(())
+}
+
+/// `--rfc3161-timestamp FILE`: `{"SignedRFC3161Timestamp":"<base64>"}` as `sign-blob
+/// --rfc3161-timestamp` writes it.
+pub(crate) fn read_timestamp(path: &std::path::Path) -> Result<Vec<u8>> {
+    let data = cosign::fsutil::read_small_file(path, "timestamp file", 1 << 20)?;
+    let ts = cosign_types::Rfc3161Timestamp::from_json(&data)
+        .with_context(|| format!("parsing RFC 3161 timestamp file {}", path.display()))?;
+    Ok(ts.signed_rfc3161_timestamp)
 }

@@ -9,6 +9,7 @@ pub mod registry;
 pub mod signing;
 pub mod tlog;
 pub mod trust;
+pub mod verify;
 
 pub use cosign_types::time::parse_go_duration;
 

@@ -111,11 +111,19 @@ pub fn verify(
     rekor_url: &str,
     trusted_root: Option<&Path>,
     offline: bool,
+    fallback: Option<&[u8]>,
 ) -> Result<Option<TlogVerify>> {
     if ignore {
         return Ok(None);
     }
-    let Some(trusted) = trusted_logs(trusted_root)? else {
+    let mut trusted = trusted_logs(trusted_root)?;
+    if trusted.is_none()
+        && let Some(json) = fallback
+    {
+        let root = TrustedRoot::from_json(json).context("parsing the embedded trusted root")?;
+        trusted = Some(TrustedLogs::from_trusted_root(&root));
+    }
+    let Some(trusted) = trusted else {
         bail!(
             "no transparency log key to verify against: pass --trusted-root FILE, set SIGSTORE_REKOR_PUBLIC_KEY to the log's public key file, or run cosign initialize to use a TUF repository's trusted root; or skip the log with --insecure-ignore-tlog"
         );
@@ -131,17 +139,21 @@ pub fn verify(
 }
 
 /// The verification settings from the verify commands' log flags; prints cosign's warning
-/// when the log is skipped (`what`: signature, blob, blob attestation ...).
+/// when the log is skipped (`what`: signature, blob, blob attestation ...). `fallback` is the
+/// trusted root JSON whose logs are trusted when nothing else names one (keyless: the
+/// embedded public-good root).
 pub fn verify_flags(
     flags: &crate::args::VerifyLogArgs,
     ctx: &Ctx<'_>,
     what: &str,
+    fallback: Option<&[u8]>,
 ) -> Result<Option<TlogVerify>> {
     let tlog = verify(
         flags.insecure_ignore_tlog || flags.private_infrastructure,
         &flags.rekor_url,
         flags.trusted_root.as_deref(),
         flags.offline,
+        fallback,
     )?;
     if flags.insecure_ignore_tlog {
         ctx.printer.warn(&format!("Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the {what}."));

@@ -1,6 +1,6 @@
 //! The Sigstore conformance cases (tests/data/conformance) through the real `cosign
-//! verify-blob`, each with the artifact as a file and as `sha256:<hex>`. Today the cases signed
-//! with a key; the certificate cases come with keyless verification.
+//! verify-blob`, each with the artifact as a file and as `sha256:<hex>`: every case that must
+//! verify does, and every `_fail` case fails for the reason its README names.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +10,12 @@ fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance")
 }
 
-/// Runs `verify-blob` on a case, as a file and as a digest; returns both runs.
+/// The identity the cases were signed as, unless a case names another.
+const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+/// Runs `verify-blob` on a case as the conformance suite does (`--key` when the case has a key,
+/// else the identity and issuer), as a file and as a digest; returns both runs.
 fn verify_case(s: &Scratch, case: &str) -> Vec<crate::common::Run> {
     let dir = data().join("bundle-verify").join(case);
     let artifact = if dir.join("artifact").exists() {
@@ -29,6 +34,11 @@ fn verify_case(s: &Scratch, case: &str) -> Vec<crate::common::Run> {
             std::fs::read(&artifact).unwrap()
         ))
     );
+    let read = |name: &str, default: &str| {
+        std::fs::read_to_string(dir.join(name))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|_| default.to_owned())
+    };
     let bundle = dir.join("bundle.sigstore.json");
     let mut runs = Vec::new();
     for subject in [artifact.display().to_string(), digest] {
@@ -42,6 +52,11 @@ fn verify_case(s: &Scratch, case: &str) -> Vec<crate::common::Run> {
         if dir.join("key.pub").exists() {
             args.push("--key".into());
             args.push(dir.join("key.pub").display().to_string());
+        } else {
+            args.push("--certificate-identity".into());
+            args.push(read("identity", IDENTITY));
+            args.push("--certificate-oidc-issuer".into());
+            args.push(read("issuer", ISSUER));
         }
         args.push(subject);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -50,27 +65,198 @@ fn verify_case(s: &Scratch, case: &str) -> Vec<crate::common::Run> {
     runs
 }
 
+/// Why each `_fail` case must fail (its README), as the words of our error.
+const FAILURES: &[(&str, &str)] = &[
+    (
+        "bundle-empty-certificate-chain_fail",
+        "certificate chain is empty",
+    ),
+    (
+        "bundle-from-wrong-instance_fail",
+        "which is not a trusted log",
+    ),
+    ("bundle-invalid-base64-signature_fail", "invalid base64"),
+    ("bundle-malformed-json_fail", "not JSON"),
+    ("bundle-negative-log-index_fail", "negative log index"),
+    ("bundle-unknown-version_fail", "unsupported media type"),
+    (
+        "bundle-with-root-cert_fail",
+        "chain contains a root certificate",
+    ),
+    ("checkpoint-bad-keyhint_fail", "no signature by the log key"),
+    (
+        "checkpoint-wrong-roothash_fail",
+        "is not the inclusion proof's root hash",
+    ),
+    (
+        "dsse-invalid-sig_fail",
+        "invalid signature when validating the DSSE envelope",
+    ),
+    ("dsse-mismatch-envelope_fail", "does not match the envelope"),
+    ("dsse-mismatch-sig_fail", "does not match the signature"),
+    (
+        "inclusion-proof-corrupted-hash_fail",
+        "verifying the inclusion proof",
+    ),
+    // The public key in the entry was changed: the log's signature over it fails.
+    (
+        "incorrect-public-key_fail",
+        "verifying the signed entry timestamp",
+    ),
+    ("integrated-time-in-future_fail", "is not valid at"),
+    ("intoto-expired-certificate_fail", "is not valid at"),
+    // The entry's body is not the envelope's (it does not even decode as one).
+    ("intoto-log-entry-mismatch_fail", "parsing log entry body"),
+    (
+        "intoto-missing-inclusion-proof_fail",
+        "has no inclusion proof",
+    ),
+    (
+        "intoto-set-outside-signing-cert-validity_fail",
+        "is not valid at",
+    ),
+    (
+        "intoto-tsa-timestamp-outside-cert-validity_fail",
+        "is not valid at",
+    ),
+    (
+        "invalid-checkpoint-signature_fail",
+        "the signature by the log key does not verify",
+    ),
+    ("invalid-ct-key_fail", "verifying the certificate's SCT"),
+    (
+        "invalid-inclusion-proof_fail",
+        "verifying the inclusion proof",
+    ),
+    (
+        "managed-key-no-key_fail",
+        "signed with a key, not a certificate",
+    ),
+    // "expected to fail due to wrong key": the key is not a valid P-256 point.
+    ("managed-key-wrong-key_fail", "parsing ECDSA public key"),
+    (
+        "message-digest-mismatch_fail",
+        "the bundle's message digest",
+    ),
+    (
+        "rekor2-checkpoint-missing-log-signature_fail",
+        "carries no signature line",
+    ),
+    (
+        "rekor2-checkpoint-missing-origin_fail",
+        "is not the log's origin",
+    ),
+    (
+        "rekor2-checkpoint-missing-root-hash_fail",
+        "root hash line is missing",
+    ),
+    ("rekor2-checkpoint-missing-size_fail", "tree size"),
+    // The checkpoint is signed under another identity (origin) than the log's.
+    (
+        "rekor2-checkpoint-no-matching-signature_fail",
+        "is not the log's origin",
+    ),
+    (
+        "rekor2-dsse-invalid-sig_fail",
+        "invalid signature when validating the DSSE envelope",
+    ),
+    (
+        "rekor2-dsse-mismatch-envelope_fail",
+        "does not match the envelope",
+    ),
+    (
+        "rekor2-dsse-mismatch-sig_fail",
+        "does not match the signature",
+    ),
+    ("rekor2-no-inclusion-proof_fail", "has no inclusion proof"),
+    ("rekor2-no-timestamp_fail", "there is no trusted time"),
+    (
+        "rekor2-timestamp-outside-trust-root-tsa-validity_fail",
+        "no trusted timestamp authority",
+    ),
+    (
+        "rekor2-timestamp-outside-tsa-cert-validity_fail",
+        "no trusted timestamp authority",
+    ),
+    ("rekor2-timestamp-payload-mismatch_fail", "message imprint"),
+    (
+        "rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail",
+        "no trusted timestamp authority",
+    ),
+    (
+        "rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail",
+        "no trusted timestamp authority",
+    ),
+    (
+        "rekor2-timestamp-with-incorrect-time_fail",
+        "is not valid at",
+    ),
+    (
+        "set-invalid-signature_fail",
+        "verifying the signed entry timestamp",
+    ),
+    ("signature-mismatch_fail", "invalid signature for"),
+    (
+        "trust-root-tlog-missing-validity-start_fail",
+        "missing public key validity period start",
+    ),
+    (
+        "wrong-hashedrekord-artifact_fail",
+        "does not match the artifact hash",
+    ),
+    (
+        "wrong-hashedrekord-cert-and-sig_fail",
+        "does not match the signature",
+    ),
+    (
+        "wrong-hashedrekord-entry_fail",
+        "does not match the artifact hash",
+    ),
+    ("wrong-material_fail", "the bundle's message digest"),
+];
+
 #[test]
-fn managed_key_cases() {
+fn every_case_as_file_and_digest() {
     let s = Scratch::new();
-    for case in ["managed-key-happy-path", "managed-key-and-trusted-root"] {
+    let mut cases: Vec<String> = std::fs::read_dir(data().join("bundle-verify"))
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.unwrap();
+            e.file_type()
+                .unwrap()
+                .is_dir()
+                .then(|| e.file_name().to_string_lossy().into_owned())
+        })
+        .collect();
+    cases.sort();
+    assert_eq!(cases.len(), 70, "the suite's 70 cases are all here");
+    let mut runs = 0;
+    for case in &cases {
+        let reason = FAILURES.iter().find(|(c, _)| c == case).map(|(_, r)| *r);
+        assert_eq!(
+            reason.is_some(),
+            case.ends_with("_fail"),
+            "{case}: every failing case (and only those) names its reason"
+        );
         for run in verify_case(&s, case) {
-            let run = run.ok();
-            assert!(run.stderr.contains("Verified OK"), "{case}: {}", run.stderr);
+            runs += 1;
+            match reason {
+                None => {
+                    let run = run.ok();
+                    assert!(run.stderr.contains("Verified OK"), "{case}: {}", run.stderr);
+                }
+                Some(reason) => {
+                    let run = run.fails();
+                    assert!(
+                        run.stderr.contains(reason),
+                        "{case} must fail because {reason:?}, not: {}",
+                        run.stderr
+                    );
+                }
+            }
         }
     }
-    // Each failing case fails for the reason its README names.
-    for (case, reason) in [
-        // "expected to fail due to wrong key": the key is not a valid P-256 point.
-        ("managed-key-wrong-key_fail", "parsing ECDSA public key"),
-        // "bundle is signed with key but no key is provided".
-        ("managed-key-no-key_fail", "without --key"),
-    ] {
-        for run in verify_case(&s, case) {
-            let run = run.fails();
-            assert!(run.stderr.contains(reason), "{case}: {}", run.stderr);
-        }
-    }
+    assert_eq!(runs, 140);
 }
 
 #[test]

@@ -20,3 +20,4 @@ mod pkcs11;
 mod surface;
 mod tlog;
 mod trust;
+mod trusted_root_create;

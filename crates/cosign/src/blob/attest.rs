@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use cosign_crypto::PublicKey;
 use cosign_types::intoto::{Statement, statement_v01};
 use cosign_types::predicate::PredicateType;
 use cosign_types::{Digest, HashAlgorithm};
@@ -13,6 +12,7 @@ use super::bundle::{BundleFile, read_bundle};
 use super::{BlobInput, digest_input};
 use crate::Error;
 use crate::attestation::{AttestationPolicy, Candidate, VerifiedAttestation, bundle_candidate};
+use crate::keyless::{Authority, IdentityMatch};
 use crate::tlog::TlogVerify;
 
 /// Largest attestation, statement, predicate or attestation bundle read: cosign's default
@@ -30,8 +30,8 @@ pub enum ClaimedSubject {
 
 /// What `verify-blob-attestation` checks.
 pub struct VerifyBlobAttestationOptions<'a> {
-    /// The verification key.
-    pub key: &'a PublicKey,
+    /// Who must have signed.
+    pub authority: &'a Authority,
     /// Only statements of this predicate type count.
     pub predicate_type: &'a PredicateType,
     /// `--check-claims`: the statement must name this subject.
@@ -57,7 +57,7 @@ pub async fn verify_attestation(
         Some(ClaimedSubject::Blob(input)) => Some(digest_input(input, HashAlgorithm::Sha256)?),
     };
     let mut candidate = match opts.bundle {
-        Some(path) => Some(bundle_envelope(path, opts.key, opts.tlog.is_some())?),
+        Some(path) => Some(bundle_envelope(path, opts.authority, opts.tlog.is_some())?),
         None => None,
     };
     if let Some(path) = opts.signature {
@@ -76,6 +76,8 @@ pub async fn verify_attestation(
                     envelope_json,
                     entry: None,
                     timestamps: Vec::new(),
+                    certificate: None,
+                    identity_match: IdentityMatch::Cosign,
                 });
             }
         }
@@ -84,7 +86,7 @@ pub async fn verify_attestation(
         return Err(Error::Missing("a DSSE envelope (signature or bundle)"));
     };
     let policy = AttestationPolicy {
-        key: opts.key,
+        authority: opts.authority,
         predicate_type: Some(opts.predicate_type),
         subject: subject.as_ref(),
         tlog: opts.tlog,
@@ -94,16 +96,18 @@ pub async fn verify_attestation(
 }
 
 /// The envelope and log entry of a `--bundle` file (Sigstore bundle or cosign's legacy JSON).
-fn bundle_envelope(path: &Path, key: &PublicKey, checked: bool) -> Result<Candidate, Error> {
+fn bundle_envelope(path: &Path, authority: &Authority, checked: bool) -> Result<Candidate, Error> {
     match read_bundle(path, MAX_INPUT_BYTES)? {
         (name, BundleFile::Sigstore(bundle)) => bundle_candidate(&name, &bundle, checked),
         (name, BundleFile::Legacy(legacy)) => {
-            legacy.check_key(&name, key, "the attestation")?;
+            let certificate = legacy.check_authority(&name, authority, "the attestation")?;
             Ok(Candidate {
                 name,
                 envelope_json: legacy.signature,
                 entry: legacy.entry,
                 timestamps: Vec::new(),
+                certificate,
+                identity_match: IdentityMatch::Cosign,
             })
         }
     }

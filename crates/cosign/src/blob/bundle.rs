@@ -38,6 +38,8 @@ pub struct LegacyBundle {
     pub entry: Option<LogEntry>,
     /// The key of `cert` (a certificate's key, or a PEM public key), when it is set.
     pub key: Option<PublicKey>,
+    /// `cert`, when it holds a certificate (and possibly its chain).
+    pub certificate: Option<crate::keyless::SigningCertificate>,
 }
 
 /// Reads and parses a `--bundle` file of at most `limit` bytes. `name` is how errors name it
@@ -73,6 +75,7 @@ fn read_legacy(data: &[u8], name: &str) -> Result<LegacyBundle, Error> {
         .map_err(|e| Error::format(format!("parsing legacy {name}"), e))?;
     let signature = decode_b64(&bundle.base64_signature)
         .ok_or_else(|| Error::format(name, "base64Signature is not valid base64"))?;
+    let mut certificate = None;
     let key = match bundle.cert.as_deref().filter(|c| !c.trim().is_empty()) {
         None => None,
         Some(cert) => {
@@ -80,7 +83,11 @@ fn read_legacy(data: &[u8], name: &str) -> Result<LegacyBundle, Error> {
                 .filter(|b| b.starts_with(b"-----BEGIN"))
                 .unwrap_or_else(|| cert.as_bytes().to_vec());
             Some(match crate::keys::pem_label(&pem) {
-                Some("CERTIFICATE") => crate::certs::parse_certificate(&pem, name)?.public_key,
+                Some("CERTIFICATE") => {
+                    let key = crate::certs::parse_certificate(&pem, name)?.public_key;
+                    certificate = Some(crate::keyless::SigningCertificate::from_pem(&pem, name)?);
+                    key
+                }
                 _ => PublicKey::from_pem(&pem).map_err(|e| {
                     Error::crypto(format!("{name}: reading the public key in `cert`"), e)
                 })?,
@@ -100,18 +107,33 @@ fn read_legacy(data: &[u8], name: &str) -> Result<LegacyBundle, Error> {
         signature,
         entry,
         key,
+        certificate,
     })
 }
 
 impl LegacyBundle {
-    /// Fails when the bundle's `cert` names a key other than `key` (`what`: the blob, the
-    /// attestation).
-    pub fn check_key(&self, name: &str, key: &PublicKey, what: &str) -> Result<(), Error> {
-        match &self.key {
-            Some(bundled) if bundled != key => Err(Error::Verification(format!(
-                "{name} names a different key than --key: {what} was not signed with this key"
-            ))),
-            _ => Ok(()),
+    /// With a key: fails when the bundle's `cert` names a key other than `key` (`what`: the
+    /// blob, the attestation). Keyless: fails when `cert` holds a bare public key (Go cosign
+    /// would verify with it; a key in the bundle proves no identity). Returns the certificate
+    /// to verify with.
+    pub fn check_authority(
+        &self,
+        name: &str,
+        authority: &crate::keyless::Authority,
+        what: &str,
+    ) -> Result<Option<crate::keyless::SigningCertificate>, Error> {
+        match (authority, &self.key) {
+            (crate::keyless::Authority::Key(key), Some(bundled)) if bundled != key => {
+                Err(Error::Verification(format!(
+                    "{name} names a different key than --key: {what} was not signed with this key"
+                )))
+            }
+            (crate::keyless::Authority::Certificate(_), Some(_)) if self.certificate.is_none() => {
+                Err(Error::Verification(format!(
+                    "{name} holds a public key, not a certificate: verify it with --key"
+                )))
+            }
+            _ => Ok(self.certificate.clone()),
         }
     }
 }

@@ -13,12 +13,13 @@ use super::bundle::{BUNDLE_LIMIT, BundleFile, read_bundle};
 use super::{BlobInput, MultiHasher, one_pass, pick};
 use crate::Error;
 use crate::attestation::{AttestationPolicy, Candidate};
+use crate::keyless::{Authority, IdentityMatch, SigningCertificate};
 use crate::tlog::{TlogOutcome, TlogVerify};
 
 /// What `verify-blob` checks a blob against.
 pub struct VerifyBlobOptions<'a> {
-    /// The verification key.
-    pub key: &'a PublicKey,
+    /// Who must have signed: a key, or a certificate policy (keyless).
+    pub authority: &'a Authority,
     /// The signature from `--signature` (decoded), if given.
     pub signature: Option<Vec<u8>>,
     /// `--bundle`: a Sigstore bundle or cosign's legacy bundle.
@@ -27,6 +28,8 @@ pub struct VerifyBlobOptions<'a> {
     pub tlog: Option<&'a TlogVerify>,
     /// The trusted root whose timestamp authorities check a bundle's RFC 3161 timestamps.
     pub trusted_root: Option<&'a cosign_trust::trusted_root::TrustedRoot>,
+    /// `--rfc3161-timestamp`: an RFC 3161 timestamp (DER) over the signature.
+    pub timestamp: Option<Vec<u8>>,
 }
 
 /// A verified blob.
@@ -44,29 +47,35 @@ struct SignatureMaterial {
     entry: Option<LogEntry>,
     /// The bundle's RFC 3161 timestamps (DER).
     timestamps: Vec<Vec<u8>>,
+    /// The certificate stored with the signature.
+    certificate: Option<SigningCertificate>,
+    /// How the certificate's identity is matched.
+    identity_match: IdentityMatch,
     /// How errors name the bundle.
     name: String,
 }
 
 /// Verifies a blob: the signature (from the bundle and/or `--signature`, which must agree), the
 /// bundle's message digest, then the log entry bound to the blob's digest, the signature and
-/// the key. A bundle holding a DSSE envelope is verified as an attestation about the blob.
+/// the key or certificate, then (keyless) the certificate at the proven signing times. A bundle
+/// holding a DSSE envelope is verified as an attestation about the blob.
 pub async fn verify(
     input: &BlobInput,
     opts: &VerifyBlobOptions<'_>,
 ) -> Result<VerifiedBlob, Error> {
-    let key = opts.key;
     let mut material = match opts.bundle {
-        Some(path) => match bundle_material(path, key, opts.tlog.is_some())? {
-            Material::Signature(m) => m,
-            Material::Envelope(c) => return verify_envelope(input, opts, c).await,
+        Some(path) => match bundle_material(path, opts.authority, opts.tlog.is_some())? {
+            Material::Signature(m) => *m,
+            Material::Envelope(c) => return verify_envelope(input, opts, *c).await,
         },
         None => SignatureMaterial {
             signature: Vec::new(),
             expected_digest: None,
             entry: None,
             timestamps: Vec::new(),
-            name: String::new(),
+            certificate: None,
+            identity_match: IdentityMatch::Cosign,
+            name: "the signature".to_owned(),
         },
     };
     match (&opts.signature, opts.bundle) {
@@ -82,7 +91,13 @@ pub async fn verify(
             return Err(Error::Missing("a signature or a bundle"));
         }
     }
-    let schemes = crate::image::verify::schemes_for(key);
+    if let Some(ts) = &opts.timestamp {
+        material.timestamps.push(ts.clone());
+    }
+    let (key, certificate) = opts
+        .authority
+        .signing_key(material.certificate.take(), &material.name)?;
+    let schemes = crate::image::verify::schemes_for(&key);
     // The log records a digest: the body says which; without a bundle, the key's scheme does.
     let log_alg = opts.tlog.map(|_| {
         material
@@ -90,9 +105,9 @@ pub async fn verify(
             .as_ref()
             .and_then(|e| Body::parse(&e.body).ok())
             .and_then(|b| match b {
-                Body::HashedRekord { digest, .. } | Body::Rekord { digest, .. } => {
-                    Some(digest.algorithm())
-                }
+                Body::HashedRekord { digest, .. }
+                | Body::Rekord { digest, .. }
+                | Body::HashedRekordV002 { digest, .. } => Some(digest.algorithm()),
                 _ => None,
             })
             .unwrap_or_else(|| {
@@ -103,14 +118,14 @@ pub async fn verify(
             })
     });
     let digest = verify_blob(&VerifyBlob {
-        key,
+        key: &key,
         schemes: &schemes,
         input,
         signature: &material.signature,
         expected_digest: material.expected_digest.as_ref(),
         want_digest: log_alg,
     })?;
-    crate::timestamps::verify_timestamps(
+    let times = crate::timestamps::verify_timestamps(
         &material.timestamps,
         &material.signature,
         opts.trusted_root,
@@ -118,54 +133,88 @@ pub async fn verify(
     )?;
     let tlog = match (opts.tlog, &digest) {
         (Some(tv), Some(digest)) => {
+            let (verifier, verifier_cert_der) =
+                crate::keyless::expected_signer(&key, certificate.as_ref());
             let expected = cosign_tlog::Expected {
                 artifact_digest: Some(digest),
                 signature: Some(&material.signature),
-                verifier: Some(key),
-                verifier_cert_der: None,
+                verifier,
+                verifier_cert_der,
                 envelope: None,
             };
             Some(
-                crate::tlog::verify_signature_entry(
+                crate::tlog::verify_signature_entry_at(
                     tv,
                     material.entry.as_ref(),
                     Some(digest),
                     &expected,
+                    times.first().copied(),
                 )
                 .await?,
             )
         }
         _ => None,
     };
+    opts.authority.check_certificate(
+        certificate.as_ref(),
+        tlog.as_ref(),
+        &times,
+        opts.tlog.is_some(),
+        material.identity_match,
+        &material.name,
+    )?;
     Ok(VerifiedBlob { tlog })
 }
 
 /// What a bundle holds: a signature over the blob, or a DSSE envelope about it.
 enum Material {
-    Signature(SignatureMaterial),
-    Envelope(Candidate),
+    Signature(Box<SignatureMaterial>),
+    Envelope(Box<Candidate>),
 }
 
-fn bundle_material(path: &Path, key: &PublicKey, checked: bool) -> Result<Material, Error> {
+fn bundle_material(path: &Path, authority: &Authority, checked: bool) -> Result<Material, Error> {
     match read_bundle(path, BUNDLE_LIMIT)? {
         (name, BundleFile::Legacy(legacy)) => {
-            legacy.check_key(&name, key, "the blob")?;
-            Ok(Material::Signature(SignatureMaterial {
+            let certificate = legacy.check_authority(&name, authority, "the blob")?;
+            Ok(Material::Signature(Box::new(SignatureMaterial {
                 signature: legacy.signature,
                 expected_digest: None,
                 entry: legacy.entry,
                 timestamps: Vec::new(),
+                certificate,
+                identity_match: IdentityMatch::Cosign,
                 name,
-            }))
+            })))
         }
-        (name, BundleFile::Sigstore(bundle)) => match &bundle.content {
-            BundleContent::DsseEnvelope(_) => Ok(Material::Envelope(
-                crate::attestation::bundle_candidate(&name, &bundle, checked)?,
-            )),
-            BundleContent::MessageSignature(ms) => Ok(Material::Signature(sigstore_material(
-                &bundle, ms, &name, checked,
-            )?)),
-        },
+        (name, BundleFile::Sigstore(bundle)) => {
+            check_bundle_authority(&bundle, authority, &name)?;
+            match &bundle.content {
+                BundleContent::DsseEnvelope(_) => Ok(Material::Envelope(Box::new(
+                    crate::attestation::bundle_candidate(&name, &bundle, checked)?,
+                ))),
+                BundleContent::MessageSignature(ms) => Ok(Material::Signature(Box::new(
+                    sigstore_material(&bundle, ms, &name, checked)?,
+                ))),
+            }
+        }
+    }
+}
+
+/// A Sigstore bundle made with a certificate is verified by identity, one made with a key by
+/// `--key` (sigstore-go: "expected key signature, not certificate").
+fn check_bundle_authority(bundle: &Bundle, authority: &Authority, name: &str) -> Result<(), Error> {
+    let keyed = matches!(
+        bundle.verification_material.content,
+        VerificationMaterialContent::PublicKey(_)
+    );
+    match (authority, keyed) {
+        (Authority::Key(_), false) => Err(Error::Verification(format!(
+            "{name}: expected key signature, not certificate (it was signed keyless: verify it with --certificate-identity and --certificate-oidc-issuer)"
+        ))),
+        (Authority::Certificate(_), true) => Err(Error::Verification(format!(
+            "{name} was signed with a key, not a certificate: verify it with --key"
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -189,7 +238,7 @@ async fn verify_envelope(
         _ => super::digest_input(input, HashAlgorithm::Sha256)?,
     };
     let policy = AttestationPolicy {
-        key: opts.key,
+        authority: opts.authority,
         predicate_type: None,
         subject: Some(&subject),
         tlog: opts.tlog,
@@ -207,14 +256,6 @@ fn sigstore_material(
     name: &str,
     checked: bool,
 ) -> Result<SignatureMaterial, Error> {
-    match &bundle.verification_material.content {
-        VerificationMaterialContent::PublicKey(_) => {}
-        _ => {
-            return Err(Error::Unsupported {
-                what: format!("{name} carries a certificate: keyless verification"),
-            });
-        }
-    }
     let expected_digest = match &ms.message_digest {
         Some(md) => {
             let alg = HashAlgorithm::from_proto_name(&md.algorithm).ok_or_else(|| {
@@ -237,6 +278,8 @@ fn sigstore_material(
         expected_digest,
         entry: crate::tlog::bundle_log_entry_if(checked, bundle, name)?,
         timestamps: crate::timestamps::bundle_timestamps(bundle),
+        certificate: crate::attestation::bundle_certificate(bundle, name)?,
+        identity_match: IdentityMatch::SigstoreBundle,
         name: name.to_owned(),
     })
 }

@@ -270,8 +270,8 @@ async fn replace_attestations(
 
 /// What `verify-attestation` checks.
 pub struct VerifyAttestationOptions {
-    /// The verification key.
-    pub key: cosign_crypto::PublicKey,
+    /// Who must have signed: a key, or a certificate policy (keyless).
+    pub authority: crate::keyless::Authority,
     /// `--type`: only statements of this predicate type count.
     pub predicate_type: PredicateType,
     /// `--check-claims`: a subject must name the image digest.
@@ -311,7 +311,7 @@ impl Tally {
             .await;
         for r in results {
             match r {
-                Ok(Checked::Verified(v)) => self.verified.push(v),
+                Ok(Checked::Verified(v)) => self.verified.push(*v),
                 Ok(Checked::OtherType(t)) => self.other_types.push(t),
                 Err(e) => self.errors.push(e),
             }
@@ -345,11 +345,20 @@ fn legacy_candidates(
                 }
             }
         }
+        let certificate = match super::verify::legacy_certificate(&e.descriptor.annotations) {
+            Ok(c) => c,
+            Err(err) => {
+                errors.push(format!("{name}: {err}"));
+                continue;
+            }
+        };
         out.push(Candidate {
             name,
             envelope_json: e.payload.as_ref().clone(),
             entry,
             timestamps: Vec::new(),
+            certificate,
+            identity_match: crate::keyless::IdentityMatch::Cosign,
         });
     }
     out
@@ -369,7 +378,7 @@ pub async fn verify_image_attestations(
     let resolved = source.resolve(image, false).await?;
     let repo = image.repository();
     let policy = AttestationPolicy {
-        key: &opts.key,
+        authority: &opts.authority,
         predicate_type: Some(&opts.predicate_type),
         subject: opts.check_claims.then_some(&resolved.digest),
         tlog: opts.tlog.as_ref(),

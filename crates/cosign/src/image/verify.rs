@@ -10,7 +10,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use cosign_crypto::{KeyType, PublicKey, SignatureScheme};
 use cosign_oci::{ImageRef, Registry};
-use cosign_types::annotations::{BUNDLE_ANNOTATION, SIGNATURE_ANNOTATION};
+use cosign_types::annotations::{
+    BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, RFC3161_TIMESTAMP_ANNOTATION,
+    SIGNATURE_ANNOTATION,
+};
 use cosign_types::bundle::{BundleContent, VerificationMaterialContent};
 use cosign_types::dsse::IN_TOTO_PAYLOAD_TYPE;
 use cosign_types::{Digest, SimpleSigning};
@@ -20,11 +23,12 @@ use serde_json::{Map, Value};
 use super::storage::{AttachmentKind, ReferrerBundle, Storage};
 use super::store::Store;
 use crate::Error;
+use crate::keyless::{Authority, IdentityMatch, SigningCertificate};
 
 /// The policy a signature must satisfy.
 pub struct VerifyOptions {
-    /// The verification key.
-    pub key: PublicKey,
+    /// Who must have signed: a key, or a certificate policy (keyless).
+    pub authority: Authority,
     /// `-a key=value`: each must equal the payload's annotation.
     pub annotations: BTreeMap<String, String>,
     /// `--check-claims`: the payload must name the image digest.
@@ -46,6 +50,8 @@ pub struct VerifiedSignature {
     pub json: Value,
     /// The log entry that proved the signature was recorded (None when the log was skipped).
     pub tlog: Option<crate::tlog::TlogOutcome>,
+    /// The certificate it was verified with (keyless).
+    pub certificate: Option<SigningCertificate>,
 }
 
 /// What the log check of a signature needs, gathered by the synchronous checks.
@@ -55,6 +61,14 @@ struct Pending {
     bundled: Option<cosign_tlog::LogEntry>,
     /// The envelope as logged (DSSE bundles).
     envelope: Option<Vec<u8>>,
+    /// The key the signature verified with.
+    key: PublicKey,
+    /// The times of its verified RFC 3161 timestamps.
+    times: Vec<i64>,
+    /// How the certificate's identity is matched.
+    identity_match: IdentityMatch,
+    /// How errors name it.
+    name: String,
 }
 
 /// The outcome of verifying one image.
@@ -214,67 +228,36 @@ pub async fn verify_image_from(
     })
 }
 
-/// Checks each signature's transparency log entry (unless the log is skipped).
+/// Checks each signature's transparency log entry (unless the log is skipped), then the
+/// certificate of a keyless signature at the signing times proven.
 async fn check_log(
     opts: &VerifyOptions,
     pending: Vec<Pending>,
     errors: &mut Vec<String>,
 ) -> Vec<VerifiedSignature> {
-    let Some(tv) = &opts.tlog else {
-        return pending.into_iter().map(|p| p.verified).collect();
-    };
     let mut out = Vec::new();
     for mut p in pending {
-        let result = match &p.envelope {
-            Some(envelope) => {
-                let expected = cosign_tlog::Expected {
-                    artifact_digest: None,
-                    signature: Some(&p.signature),
-                    verifier: Some(&opts.key),
-                    verifier_cert_der: None,
-                    envelope: Some(envelope),
-                };
-                match &p.bundled {
-                    Some(entry) => {
-                        crate::tlog::verify_signature_entry(tv, Some(entry), None, &expected).await
-                    }
-                    None => Err(Error::Verification(
-                        "the bundle has no transparency log entry".into(),
-                    )),
-                }
-            }
-            None => {
-                let alg = p
-                    .bundled
-                    .as_ref()
-                    .and_then(|e| cosign_tlog::entry::Body::parse(&e.body).ok())
-                    .map(|b| body_hash_algorithm(&b))
-                    .unwrap_or_else(|| {
-                        schemes_for(&opts.key)
-                            .last()
-                            .and_then(|s| s.prehash())
-                            .unwrap_or(cosign_types::HashAlgorithm::Sha256)
-                    });
-                let digest = cosign_crypto::hash(alg, &p.verified.payload);
-                let expected = cosign_tlog::Expected {
-                    artifact_digest: Some(&digest),
-                    signature: Some(&p.signature),
-                    verifier: Some(&opts.key),
-                    verifier_cert_der: None,
-                    envelope: None,
-                };
-                crate::tlog::verify_signature_entry(
-                    tv,
-                    p.bundled.as_ref(),
-                    Some(&digest),
-                    &expected,
-                )
-                .await
-            }
+        let result = match &opts.tlog {
+            None => Ok(None),
+            Some(tv) => check_entry(tv, &p).await.map(Some),
         };
+        let result = result.and_then(|tlog| {
+            opts.authority.check_certificate(
+                p.verified.certificate.as_ref(),
+                tlog.as_ref(),
+                &p.times,
+                opts.tlog.is_some(),
+                p.identity_match,
+                &p.name,
+            )?;
+            Ok(tlog)
+        });
         match result {
-            Ok(outcome) => {
-                p.verified.tlog = Some(outcome);
+            Ok(tlog) => {
+                p.verified.tlog = tlog;
+                if let Some(cert) = &p.verified.certificate {
+                    add_certificate_claims(&mut p.verified.json, cert);
+                }
                 out.push(p.verified);
             }
             Err(e) => errors.push(e.to_string()),
@@ -283,10 +266,88 @@ async fn check_log(
     out
 }
 
+/// The claims Go cosign adds to a keyless signature's `optional` map.
+fn add_certificate_claims(json: &mut Value, cert: &SigningCertificate) {
+    let Some(obj) = json.as_object_mut() else {
+        return;
+    };
+    let optional = obj
+        .entry("optional")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if optional.is_null() {
+        *optional = Value::Object(Map::new());
+    }
+    if let Some(m) = optional.as_object_mut() {
+        for (k, v) in cert.optional_claims() {
+            m.insert(k, Value::String(v));
+        }
+    }
+}
+
+async fn check_entry(
+    tv: &crate::tlog::TlogVerify,
+    p: &Pending,
+) -> Result<crate::tlog::TlogOutcome, Error> {
+    let (verifier, verifier_cert_der) =
+        crate::keyless::expected_signer(&p.key, p.verified.certificate.as_ref());
+    let at = p.times.first().copied();
+    match &p.envelope {
+        Some(envelope) => {
+            let expected = cosign_tlog::Expected {
+                artifact_digest: None,
+                signature: Some(&p.signature),
+                verifier,
+                verifier_cert_der,
+                envelope: Some(envelope),
+            };
+            match &p.bundled {
+                Some(entry) => {
+                    crate::tlog::verify_signature_entry_at(tv, Some(entry), None, &expected, at)
+                        .await
+                }
+                None => Err(Error::Verification(
+                    "the bundle has no transparency log entry".into(),
+                )),
+            }
+        }
+        None => {
+            let alg = p
+                .bundled
+                .as_ref()
+                .and_then(|e| cosign_tlog::entry::Body::parse(&e.body).ok())
+                .map(|b| body_hash_algorithm(&b))
+                .unwrap_or_else(|| {
+                    schemes_for(&p.key)
+                        .last()
+                        .and_then(|s| s.prehash())
+                        .unwrap_or(cosign_types::HashAlgorithm::Sha256)
+                });
+            let digest = cosign_crypto::hash(alg, &p.verified.payload);
+            let expected = cosign_tlog::Expected {
+                artifact_digest: Some(&digest),
+                signature: Some(&p.signature),
+                verifier,
+                verifier_cert_der,
+                envelope: None,
+            };
+            crate::tlog::verify_signature_entry_at(
+                tv,
+                p.bundled.as_ref(),
+                Some(&digest),
+                &expected,
+                at,
+            )
+            .await
+        }
+    }
+}
+
 fn body_hash_algorithm(body: &cosign_tlog::entry::Body) -> cosign_types::HashAlgorithm {
     use cosign_tlog::entry::Body;
     match body {
-        Body::HashedRekord { digest, .. } | Body::Rekord { digest, .. } => digest.algorithm(),
+        Body::HashedRekord { digest, .. }
+        | Body::Rekord { digest, .. }
+        | Body::HashedRekordV002 { digest, .. } => digest.algorithm(),
         _ => cosign_types::HashAlgorithm::Sha256,
     }
 }
@@ -318,9 +379,30 @@ fn check_legacy(
     let sig = STANDARD
         .decode(sig_b64.trim())
         .map_err(|_| "the signature annotation is not base64".to_owned())?;
-    if !verifies(&opts.key, payload, &sig) {
+    let name = "signature".to_owned();
+    let carried = legacy_certificate(annotations).map_err(|e| e.to_string())?;
+    let (key, certificate) = opts
+        .authority
+        .signing_key(carried, &name)
+        .map_err(|e| e.to_string())?;
+    if !verifies(&key, payload, &sig) {
         return Err("invalid signature when validating ASN.1 encoded signature".to_owned());
     }
+    let times = match annotations.get(RFC3161_TIMESTAMP_ANNOTATION) {
+        None => Vec::new(),
+        Some(text) => {
+            let ts = cosign_types::Rfc3161Timestamp::from_json(text.as_bytes()).map_err(|e| {
+                format!("the signature's RFC 3161 timestamp annotation is malformed: {e}")
+            })?;
+            crate::timestamps::verify_timestamps(
+                &[ts.signed_rfc3161_timestamp],
+                &sig,
+                opts.trusted_root.as_ref(),
+                &name,
+            )
+            .map_err(|e| e.to_string())?
+        }
+    };
     let parsed = SimpleSigning::from_json(payload);
     if opts.check_claims {
         let ss = parsed
@@ -372,11 +454,34 @@ fn check_legacy(
             payload: payload.to_vec(),
             json,
             tlog: None,
+            certificate,
         },
         signature: sig,
         bundled,
         envelope: None,
+        key,
+        times,
+        identity_match: IdentityMatch::Cosign,
+        name,
     })
+}
+
+/// The certificate and chain annotations of a legacy signature or attestation layer.
+pub(crate) fn legacy_certificate(
+    annotations: &BTreeMap<String, String>,
+) -> Result<Option<SigningCertificate>, Error> {
+    let Some(cert) = annotations
+        .get(CERTIFICATE_ANNOTATION)
+        .filter(|c| !c.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let mut pem = cert.as_bytes().to_vec();
+    if let Some(chain) = annotations.get(CHAIN_ANNOTATION) {
+        pem.push(b'\n');
+        pem.extend_from_slice(chain.as_bytes());
+    }
+    SigningCertificate::from_pem(&pem, "the signature's certificate annotation").map(Some)
 }
 
 fn simple_signing_json(
@@ -402,14 +507,30 @@ fn check_bundle(
     opts: &VerifyOptions,
 ) -> Result<Pending, String> {
     let name = &rb.manifest_digest;
-    match &rb.bundle.verification_material.content {
-        VerificationMaterialContent::PublicKey(_) => {}
-        _ => {
+    let bundle_name = format!("bundle {name}");
+    let keyed = matches!(
+        rb.bundle.verification_material.content,
+        VerificationMaterialContent::PublicKey(_)
+    );
+    match (&opts.authority, keyed) {
+        (Authority::Key(_), false) => {
             return Err(format!(
-                "bundle {name} carries a certificate: keyless verification is not supported by this build yet"
+                "{bundle_name}: expected key signature, not certificate (it was signed keyless: verify it with --certificate-identity and --certificate-oidc-issuer)"
             ));
         }
+        (Authority::Certificate(_), true) => {
+            return Err(format!(
+                "{bundle_name} was signed with a key, not a certificate: verify it with --key"
+            ));
+        }
+        _ => {}
     }
+    let carried = crate::attestation::bundle_certificate(&rb.bundle, &bundle_name)
+        .map_err(|e| e.to_string())?;
+    let (key, certificate) = opts
+        .authority
+        .signing_key(carried, &bundle_name)
+        .map_err(|e| e.to_string())?;
     let BundleContent::DsseEnvelope(env) = &rb.bundle.content else {
         return Err(format!(
             "bundle {name} holds a message signature, not a DSSE envelope"
@@ -422,11 +543,7 @@ fn check_bundle(
         ));
     }
     let pae = env.pae();
-    let Some(good) = env
-        .signatures
-        .iter()
-        .find(|s| verifies(&opts.key, &pae, &s.sig))
-    else {
+    let Some(good) = env.signatures.iter().find(|s| verifies(&key, &pae, &s.sig)) else {
         return Err(format!(
             "bundle {name}: invalid signature over the DSSE envelope"
         ));
@@ -477,11 +594,11 @@ fn check_bundle(
         &format!("bundle {name}"),
     )
     .map_err(|e| e.to_string())?;
-    crate::timestamps::verify_timestamps(
+    let times = crate::timestamps::verify_timestamps(
         &crate::timestamps::bundle_timestamps(&rb.bundle),
         &signature,
         opts.trusted_root.as_ref(),
-        &format!("bundle {name}"),
+        &bundle_name,
     )
     .map_err(|e| e.to_string())?;
     Ok(Pending {
@@ -489,9 +606,14 @@ fn check_bundle(
             payload: env.payload.clone(),
             json: simple_signing_json(repo_name, &subject_digest, predicate_type, annotations),
             tlog: None,
+            certificate,
         },
         signature,
         bundled,
         envelope: Some(env.to_json()),
+        key,
+        times,
+        identity_match: IdentityMatch::SigstoreBundle,
+        name: bundle_name,
     })
 }

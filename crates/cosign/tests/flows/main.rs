@@ -78,7 +78,7 @@ pub fn subject_descriptor() -> Descriptor {
 
 pub fn verify_options(key: &Key) -> VerifyOptions {
     VerifyOptions {
-        key: key.private.public_key(),
+        authority: cosign::keyless::Authority::Key(key.private.public_key()),
         annotations: BTreeMap::new(),
         check_claims: true,
         storage: Storage::default(),

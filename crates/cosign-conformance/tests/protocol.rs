@@ -709,7 +709,6 @@ fn managed_key_and_trusted_root_verifies() {
 }
 
 #[test]
-#[ignore = "needs cosign verify-blob --use-signed-timestamps (cosign-cli, not there yet): the bundle carries RFC 3161 timestamps"]
 fn managed_key_happy_path_verifies() {
     let case = "managed-key-happy-path";
     let root = data().join("public-good/trusted_root.json");
@@ -717,7 +716,6 @@ fn managed_key_happy_path_verifies() {
 }
 
 #[test]
-#[ignore = "needs cosign verify-blob --use-signed-timestamps (cosign-cli, not there yet): the bundle carries RFC 3161 timestamps"]
 fn managed_key_wrong_key_fails() {
     let case = "managed-key-wrong-key_fail";
     let root = data().join("public-good/trusted_root.json");

@@ -110,8 +110,15 @@ impl Authority {
         style: IdentityMatch,
         name: &str,
     ) -> Result<(), Error> {
-        let (Self::Certificate(cv), Some(cert)) = (self, cert) else {
+        let Self::Certificate(cv) = self else {
             return Ok(());
+        };
+        // Keyless, every signature came with a certificate (see `signing_key`): none here
+        // would be a flow that skipped it, so it fails rather than passes.
+        let Some(cert) = cert else {
+            return Err(Error::Verification(format!(
+                "{name}: no certificate was checked for this keyless signature"
+            )));
         };
         let times = signing_times(
             tlog.and_then(|t| t.entry.signed_time),
@@ -354,5 +361,55 @@ impl SigningCertificate {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_times_fail_closed() {
+        // Log checked, nothing proven: refused.
+        let e = signing_times([], &[], true, "sig").unwrap_err();
+        assert!(e.to_string().contains("no verified signing time"), "{e}");
+        // Every proven time counts, log times first.
+        assert_eq!(
+            signing_times([5], &[7, 9], true, "sig").unwrap(),
+            vec![5, 7, 9]
+        );
+        assert_eq!(signing_times([], &[7], true, "sig").unwrap(), vec![7]);
+        // Log skipped and no timestamp: the current time, as Go's WithCurrentTime.
+        let now = crate::time::now_unix();
+        let t = signing_times([], &[], false, "sig").unwrap();
+        assert_eq!(t.len(), 1);
+        assert!((t[0] - now).abs() < 60);
+        // A timestamp still wins over the current time when the log is skipped.
+        assert_eq!(signing_times([], &[7], false, "sig").unwrap(), vec![7]);
+    }
+
+    #[test]
+    fn a_keyless_signature_without_certificate_fails() {
+        let cv = CertificateVerifier {
+            trusted_root: TrustedRoot {
+                media_type: String::new(),
+                tlogs: Vec::new(),
+                certificate_authorities: Vec::new(),
+                ctlogs: Vec::new(),
+                timestamp_authorities: Vec::new(),
+            },
+            policy: CertificatePolicy::default(),
+            ignore_sct: false,
+            detached_sct: None,
+            certificate: None,
+            intermediates: Vec::new(),
+        };
+        let auth = Authority::Certificate(Box::new(cv));
+        let e = auth
+            .check_certificate(None, None, &[1], true, IdentityMatch::Cosign, "sig")
+            .unwrap_err();
+        assert!(e.to_string().contains("no certificate was checked"), "{e}");
+        let e = auth.signing_key(None, "sig").unwrap_err();
+        assert!(e.to_string().contains("carries no certificate"), "{e}");
     }
 }

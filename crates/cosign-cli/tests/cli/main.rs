@@ -14,6 +14,7 @@ mod common;
 mod conformance;
 mod images;
 mod interop;
+mod keyless;
 mod keys;
 mod kms;
 mod pkcs11;

@@ -61,6 +61,9 @@ pub struct SignArgs {
     /// write the certificate to FILE
     #[arg(long, alias = "output-cert", value_name = "FILE", hide = true)]
     pub output_certificate: Option<PathBuf>,
+    /// path to a list of CA X.509 certificates in PEM format which will be needed when building the certificate chain for the signing certificate. Must start with the parent intermediate CA certificate of the signing certificate and end with the root certificate. Included in the OCI Signature
+    #[arg(long, value_name = "FILE", requires = "certificate")]
+    pub certificate_chain: Option<PathBuf>,
 }
 
 /// `cosign verify`.

@@ -48,6 +48,11 @@ pub fn run(args: &SignArgs, ctx: &Ctx<'_>) -> Result<()> {
         referrers_mode_oci: oci_mode,
         storage: registry::storage(&args.registry)?,
         certificate,
+        certificate_chain: args
+            .certificate_chain
+            .as_deref()
+            .map(read_chain)
+            .transpose()?,
         concurrency: DEFAULT_CONCURRENCY,
         tlog,
     };
@@ -74,4 +79,19 @@ pub fn run(args: &SignArgs, ctx: &Ctx<'_>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--certificate-chain`: PEM certificates, stored as given (checked to parse).
+fn read_chain(path: &std::path::Path) -> Result<String> {
+    let data = cosign::fsutil::read_small_file(path, "certificate chain file", 1 << 20)?;
+    let certs = cosign_trust::x509::Certificate::from_pem(&data)
+        .with_context(|| format!("parsing --certificate-chain {}", path.display()))?;
+    if certs.is_empty() {
+        anyhow::bail!(
+            "--certificate-chain {} holds no certificate",
+            path.display()
+        );
+    }
+    String::from_utf8(data)
+        .with_context(|| format!("--certificate-chain {} is not PEM text", path.display()))
 }

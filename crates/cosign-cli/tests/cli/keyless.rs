@@ -231,13 +231,23 @@ fn an_image_signed_with_a_certificate_verifies_by_identity() {
     let reg = Registry::distribution(RegistryConfig::default());
     let img = image(&reg, "legacy");
     let leaf = k.issue("leaf.pem", &k.spec());
-    k.sign("sign", "leaf.pem", &[], &img.digest_ref).ok();
+    k.sign(
+        "sign",
+        "leaf.pem",
+        &["--certificate-chain", "chain.pem"],
+        &img.digest_ref,
+    )
+    .ok();
 
     // The certificate, chain and bundle annotations; the log entry names the certificate.
     let ann = sig_annotations(&reg, &img);
     let cert = ann["dev.sigstore.cosign/certificate"].as_str().unwrap();
     assert_eq!(cert_der_from_pem(cert), leaf.der);
-    assert!(ann["dev.sigstore.cosign/chain"].is_string(), "{ann}");
+    assert_eq!(
+        ann["dev.sigstore.cosign/chain"].as_str().unwrap(),
+        std::fs::read_to_string(k.s.path("chain.pem")).unwrap(),
+        "{ann}"
+    );
     let bundle: Value =
         serde_json::from_str(ann["dev.sigstore.cosign/bundle"].as_str().unwrap()).unwrap();
     let body: Value = serde_json::from_slice(

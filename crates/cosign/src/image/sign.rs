@@ -56,6 +56,8 @@ pub struct SignOptions {
     pub storage: Storage,
     /// `--certificate`: stored with the signature.
     pub certificate: Option<Certificate>,
+    /// `--certificate-chain` (PEM): stored with the certificate in legacy signatures.
+    pub certificate_chain: Option<String>,
     /// Images signed at once.
     pub concurrency: usize,
     /// Record signatures in this transparency log (None: `--tlog-upload=false`).
@@ -214,7 +216,10 @@ async fn sign_one(
     }
     if let Some(cert) = &opts.certificate {
         annotations.insert(CERTIFICATE_ANNOTATION.to_owned(), cert.pem.clone());
-        annotations.insert(CHAIN_ANNOTATION.to_owned(), String::new());
+        annotations.insert(
+            CHAIN_ANNOTATION.to_owned(),
+            opts.certificate_chain.clone().unwrap_or_default(),
+        );
     }
     let layer = NewLayer::new(
         signed.payload.clone(),

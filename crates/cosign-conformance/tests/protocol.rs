@@ -729,3 +729,69 @@ fn managed_key_wrong_key_fails() {
         );
     }
 }
+
+/// The whole suite through the wrapper, as the upstream runner drives it (the identity and
+/// issuer of the case, else the suite's defaults; `--key` when the case has one), with the
+/// trusted root always given as a file (the suite's production root otherwise, which would
+/// need `cosign initialize` and the network): every case verifies or fails as its name says.
+#[test]
+fn every_case_through_the_protocol() {
+    const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    const ISSUER: &str = "https://token.actions.githubusercontent.com";
+    let cosign = real_cosign();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(data().join("bundle-verify"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert_eq!(cases.len(), 70);
+    for dir in &cases {
+        let case = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let artifact = if dir.join("artifact").exists() {
+            dir.join("artifact")
+        } else {
+            data().join("a.txt")
+        };
+        let root = if dir.join("trusted_root.json").exists() {
+            dir.join("trusted_root.json")
+        } else {
+            data().join("public-good/trusted_root.json")
+        };
+        let read = |name: &str, default: &str| {
+            std::fs::read_to_string(dir.join(name))
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_else(|_| default.to_owned())
+        };
+        let (identity, issuer) = (read("identity", IDENTITY), read("issuer", ISSUER));
+        let digest = format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(std::fs::read(&artifact).unwrap()))
+        );
+        let bundle = dir.join("bundle.sigstore.json");
+        let key = dir.join("key.pub");
+        for input in [artifact.to_str().unwrap(), digest.as_str()] {
+            let mut args = vec!["verify-bundle", "--bundle", bundle.to_str().unwrap()];
+            if key.exists() {
+                args.extend(["--key", key.to_str().unwrap()]);
+            } else {
+                args.extend([
+                    "--certificate-identity",
+                    &identity,
+                    "--certificate-oidc-issuer",
+                    &issuer,
+                ]);
+            }
+            args.extend(["--trusted-root", root.to_str().unwrap(), input]);
+            let out = conformance(&args, &cosign);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.success(),
+                !case.ends_with("_fail"),
+                "{case} ({input}): exit {:?}: {stderr}",
+                out.status.code()
+            );
+            assert!(!stderr.contains("unexpected argument"), "{case}: {stderr}");
+        }
+    }
+}

@@ -5,6 +5,7 @@
 //! DIR/signing-key.pem   PKCS#8 PEM, mode 0600 (generated on first start unless --key is used)
 //! DIR/log.json          {"treeID": <positive int64>, "created": <unix seconds>}
 //! DIR/entries.log       the append-only entry log (see `wal`)
+//! DIR/tree-head.json    the newest signed tree head, stored before it is served (see `head`)
 //! DIR/LOCK              held (flock) by the running server
 //! ```
 //!
@@ -21,6 +22,7 @@ use base64::Engine;
 use cosign_crypto::PrivateKey;
 use serde::{Deserialize, Serialize};
 
+use crate::head::{HEAD_FILE, StoredHead};
 use crate::wal::sync_dir;
 
 const KEY_FILE: &str = "signing-key.pem";
@@ -36,10 +38,18 @@ pub struct LogIdentity {
     pub tree_id: i64,
     /// When the log was created (Unix seconds); the start of the key's validity.
     pub created: i64,
+    /// Whether the directory keeps a stored tree head (every directory made or opened by a
+    /// server that stores one); if so, a missing `tree-head.json` is refused, not recreated.
+    #[serde(
+        rename = "treeHead",
+        default,
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub tree_head: bool,
 }
 
 /// A data directory.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct DataDir {
     path: PathBuf,
 }
@@ -148,6 +158,7 @@ impl DataDir {
                 .duration_since(UNIX_EPOCH)
                 .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
                 .unwrap_or(0),
+            tree_head: true,
         };
         let json = serde_json::to_vec_pretty(&id)?;
         self.write_atomic(META_FILE, &json, 0o644)?;
@@ -167,6 +178,46 @@ impl DataDir {
             bail!("{}: treeID must be positive", path.display());
         }
         Ok(Some(id))
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The stored tree head file.
+    pub fn head_path(&self) -> PathBuf {
+        self.path.join(HEAD_FILE)
+    }
+
+    /// The stored signed tree head, if there is one.
+    pub fn load_head(&self) -> Result<Option<StoredHead>> {
+        let path = self.head_path();
+        match std::fs::read(&path) {
+            Ok(bytes) => StoredHead::parse(&bytes)
+                .map(Some)
+                .with_context(|| format!("reading {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// Stores `head` durably (atomic replace) before it may be served.
+    pub fn store_head(&self, head: &StoredHead) -> Result<()> {
+        let json = serde_json::to_vec_pretty(head)?;
+        self.write_atomic(HEAD_FILE, &json, 0o644)
+    }
+
+    /// Records in `log.json` that the directory keeps a stored tree head (after migrating a
+    /// directory from an older server).
+    pub fn mark_tree_head(&self, id: &LogIdentity, _lock: &DirLock) -> Result<LogIdentity> {
+        let id = LogIdentity {
+            tree_head: true,
+            ..*id
+        };
+        let json = serde_json::to_vec_pretty(&id)?;
+        self.write_atomic(META_FILE, &json, 0o644)?;
+        Ok(id)
     }
 
     fn write_atomic(&self, name: &str, bytes: &[u8], mode: u32) -> Result<()> {

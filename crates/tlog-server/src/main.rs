@@ -4,21 +4,29 @@
 //! and canonicalised), keeps them in an RFC 6962 Merkle tree, and answers with signed entry
 //! timestamps, inclusion proofs against signed checkpoints, consistency proofs and searches by
 //! hash, key or email. Storage is one append-only file in the data directory; an entry is
-//! acknowledged only once it has been `fdatasync`ed, with concurrent submissions committed in
-//! groups by a single writer.
+//! acknowledged only once it has been `fdatasync`ed and the signed tree head covering it is
+//! stored, with concurrent submissions committed in groups by a single writer. On start the
+//! log is checked against the stored head: damage a crash cannot cause, a rollback or a fork
+//! is refused, never repaired.
 //!
 //! Modules: [`cli`] arguments, [`datadir`] key and identity files, [`wal`] the entry log,
-//! [`state`] tree and indexes, [`writer`] group commit, [`signer`] SETs and checkpoints,
-//! [`api`] the REST handlers, [`server`] the HTTP loop, [`tlog`] the bridge to `cosign-tlog`,
+//! [`head`] the stored signed tree head, [`startup`] recovery and checks on start, [`check`]
+//! the offline check, [`state`] tree and indexes, [`writer`] group commit, [`signer`] SETs and
+//! checkpoints, [`canonical`] entry canonicalisation, [`api`] the REST handlers, [`server`]
+//! the HTTP loop and connection limits, [`tlog`] the bridge to `cosign-tlog`,
 //! [`trusted_root`] the trusted_root.json, [`out`] output.
 #![forbid(unsafe_code)]
 
 mod api;
+mod canonical;
+mod check;
 mod cli;
 mod datadir;
+mod head;
 mod out;
 mod server;
 mod signer;
+mod startup;
 mod state;
 mod tlog;
 mod trusted_root;
@@ -35,11 +43,18 @@ use api::App;
 use cli::{Cli, Command, KeyArgs, ServeArgs};
 use datadir::{DataDir, LogIdentity};
 use signer::LogSigner;
-use state::{EntryMeta, LogState, NewEntry};
-use wal::EntryLog;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Check(args) = &cli.command {
+        return match run_check(args) {
+            Ok(status) => ExitCode::from(status),
+            Err(e) => {
+                out::error(&format!("tlog-server: {e:#}"));
+                ExitCode::from(check::DAMAGED)
+            }
+        };
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -63,7 +78,21 @@ fn run(cli: Cli) -> Result<()> {
             out::stdout(&json);
             Ok(())
         }
+        Command::Check(_) => Ok(()),
     }
+}
+
+/// `check`: read-only; needs the log's key (the directory's own, or `--key`).
+fn run_check(args: &KeyArgs) -> Result<u8> {
+    let dir = DataDir::open(&args.data_dir)?;
+    let key = dir
+        .existing_signing_key(args.key.as_deref())?
+        .with_context(|| format!("{} has no signing key", args.data_dir.display()))?;
+    let report = check::check(&dir, &key.public_key())?;
+    for line in &report.lines {
+        out::stdout(&format!("{line}\n"));
+    }
+    Ok(report.status())
 }
 
 /// The key and identity of a data directory, initialising it if it has none yet (so a
@@ -87,26 +116,17 @@ fn serve(args: ServeArgs) -> Result<()> {
     let dir = DataDir::open(&args.key.data_dir)?;
     let lock = dir.lock()?;
     let key = dir.signing_key(args.key.key.as_deref(), &lock)?;
+    let key_public = key.public_key();
     let id = dir.identity(&lock)?;
     let signer = Arc::new(LogSigner::new(key, id.tree_id, &args.hostname));
 
-    let mut state = LogState::new(&signer)?;
     let path = dir.entries_path();
-    let (log, recovery) = EntryLog::open(&path, |rec| {
-        state.push(NewEntry {
-            meta: EntryMeta {
-                leaf: tlog::leaf_hash(rec.body),
-                location: rec.location,
-                integrated_time: rec.integrated_time,
-            },
-            keys: tlog::index_keys(rec.body),
-        });
-    })
-    .with_context(|| format!("opening {}", path.display()))?;
-    state.seal(&signer)?;
+    let opened = startup::open(&dir, &lock, id, &signer, &key_public)?;
+    let (log, state, recovery) = (opened.log, opened.state, opened.recovery);
     if recovery.truncated_bytes > 0 {
         out::error(&format!(
-            "tlog-server: cut a torn or corrupt tail of {} bytes off {} (unacknowledged writes)",
+            "tlog-server: cut a torn tail of {} bytes off {} (the last group commit, never \
+             acknowledged)",
             recovery.truncated_bytes,
             path.display()
         ));
@@ -121,7 +141,14 @@ fn serve(args: ServeArgs) -> Result<()> {
 
     let reader = log.reader(&path)?;
     let state = Arc::new(RwLock::new(state));
-    let (writer, writer_thread) = writer::spawn(log, Arc::clone(&state), Arc::clone(&signer))?;
+    let (writer, writer_thread) =
+        writer::spawn(dir.clone(), log, Arc::clone(&state), Arc::clone(&signer))?;
+    let limits = server::Limits {
+        max_connections: args.max_connections as usize,
+        header_timeout: std::time::Duration::from_secs(args.header_timeout.into()),
+        body_timeout: std::time::Duration::from_secs(args.body_timeout.into()),
+        ..server::Limits::default()
+    };
     let app = Arc::new(App {
         state,
         signer,
@@ -139,7 +166,7 @@ fn serve(args: ServeArgs) -> Result<()> {
             .with_context(|| format!("binding {}", args.addr))?;
         let addr = listener.local_addr()?;
         out::error(&format!("listening on http://{addr}"));
-        server::serve(listener, app, shutdown_signal()).await;
+        server::serve(listener, app, limits, shutdown_signal()).await;
         anyhow::Ok(())
     });
     // Dropping the runtime drops every handle to the writer, which then finishes its batch.

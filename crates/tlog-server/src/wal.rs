@@ -1,47 +1,87 @@
-//! The append-only entry log file: framing, recovery and durable group appends.
+//! The append-only entry log file: framing, scanning, recovery and durable group appends.
 //!
-//! Layout: the 8-byte magic `TLOGWAL1`, then one frame per entry:
+//! Layout: an 8-byte magic, `TLOGWAL2` (or `TLOGWAL1` for files from before signed entry
+//! timestamps were stored; such a file is relabelled on first open and its old frames stay
+//! readable), then one frame per entry:
 //!
 //! ```text
-//! body length (u32 LE) | CRC-32 of the rest (u32 LE) | integrated time (i64 LE) | body
+//! word (u32 LE) | CRC-32 of the rest (u32 LE) | integrated time (i64 LE) | [SET] | body
+//! word = body length | 0x8000_0000 if a SET is present
+//! SET  = SET length (u16 LE) | the entry's signed entry timestamp (base64 text)
 //! ```
 //!
 //! Frames are only ever appended. A batch is written with one `write` and made durable with one
-//! `fdatasync`; nothing in it is acknowledged before that returns. On open, frames are read and
-//! checked in order; the first torn or corrupt frame and everything after it is cut off (only
-//! an unacknowledged batch can be torn, since a batch is written only after the previous one
-//! was synced).
+//! `fdatasync`; nothing in it is acknowledged before that returns and the stored tree head
+//! (see `head`) covers it. Opening takes the offset up to which the log is acknowledged: damage
+//! after it can only be the torn tail of the last group commit and is cut off; damage before it
+//! is not something a crash can cause, and the file is left untouched and refused.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-/// The file's first eight bytes.
-pub const MAGIC: &[u8; 8] = b"TLOGWAL1";
-/// The size of a frame header: length, CRC and integrated time.
+/// The first eight bytes of a file written by this version.
+pub const MAGIC: &[u8; 8] = b"TLOGWAL2";
+/// The first eight bytes of a file from before SETs were stored.
+pub const MAGIC_V1: &[u8; 8] = b"TLOGWAL1";
+/// The size of a frame header: length word, CRC and integrated time.
 pub const FRAME_HEADER: u64 = 16;
 /// The largest body a frame may hold; larger lengths are treated as corruption.
 pub const MAX_BODY: usize = 4 << 20;
+/// The flag in the length word saying a SET follows the header.
+const HAS_SET: u32 = 0x8000_0000;
+/// The largest SET a frame may hold.
+pub const MAX_SET: usize = 1024;
 
-/// Where a body lives in the file.
+/// Where a body (and the SET stored just before it) lives in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BodyLocation {
     /// Offset of the first body byte.
     pub offset: u64,
     /// Body length in bytes.
     pub len: u32,
+    /// Length of the stored SET right before the body; 0 if the frame has none.
+    pub set_len: u16,
 }
 
-/// One frame seen while opening the file.
+/// One frame seen while scanning the file.
 #[derive(Debug)]
 pub struct StoredRecord<'a> {
     /// Where the body is.
     pub location: BodyLocation,
     /// The entry's integrated time (Unix seconds).
     pub integrated_time: i64,
+    /// The stored SET (base64 text), if the frame has one.
+    pub set: Option<&'a [u8]>,
     /// The canonical entry body.
     pub body: &'a [u8],
+    /// The file offset just past this frame.
+    pub end: u64,
+}
+
+/// The first damaged frame of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// File offset of the damaged frame (= end of the intact part).
+    pub offset: u64,
+    /// What is wrong there.
+    pub reason: String,
+}
+
+/// What a scan found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// Intact frames before the first damage.
+    pub records: u64,
+    /// End of the last intact frame.
+    pub intact_len: u64,
+    /// The file length.
+    pub file_len: u64,
+    /// The first damage, if any (`offset == intact_len`).
+    pub damage: Option<Damage>,
+    /// Whether the file still has the `TLOGWAL1` label.
+    pub v1: bool,
 }
 
 /// What opening the file found.
@@ -49,8 +89,45 @@ pub struct StoredRecord<'a> {
 pub struct Recovery {
     /// Intact frames.
     pub records: u64,
-    /// Bytes cut off the end (a torn or corrupt tail).
+    /// Bytes cut off the end (the torn tail of an unacknowledged group commit).
     pub truncated_bytes: u64,
+}
+
+/// Why the file could not be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    /// Reading or writing failed.
+    Io(io::Error),
+    /// Not an entry log.
+    Foreign,
+    /// Damage inside the acknowledged part of the log.
+    Damaged(Damage),
+    /// The file ends (intact) before the acknowledged end: truncated or rolled back.
+    Short {
+        /// The file's intact length.
+        len: u64,
+    },
+}
+
+impl From<io::Error> for OpenError {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "{e}"),
+            Self::Foreign => write!(f, "not a tlog-server entry log"),
+            Self::Damaged(d) => write!(
+                f,
+                "damaged record at byte offset {}: {}",
+                d.offset, d.reason
+            ),
+            Self::Short { len } => write!(f, "the file ends at byte offset {len}"),
+        }
+    }
 }
 
 /// An append failure. `fatal` means the file's state is unknown (the sync failed, or undoing a
@@ -70,9 +147,13 @@ pub struct EntryLog {
     len: u64,
 }
 
-fn crc(time: i64, body: &[u8]) -> u32 {
+fn crc(time: i64, set: Option<&[u8]>, body: &[u8]) -> u32 {
     let mut h = crc32fast::Hasher::new();
     h.update(&time.to_le_bytes());
+    if let Some(set) = set {
+        h.update(&u16::try_from(set.len()).unwrap_or(u16::MAX).to_le_bytes());
+        h.update(set);
+    }
     h.update(body);
     h.finalize()
 }
@@ -108,18 +189,30 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Encodes one frame onto `out`; returns the body's offset relative to the start of `out`.
-pub fn encode_frame(out: &mut Vec<u8>, integrated_time: i64, body: &[u8]) -> io::Result<u64> {
+pub fn encode_frame(
+    out: &mut Vec<u8>,
+    integrated_time: i64,
+    set: Option<&[u8]>,
+    body: &[u8],
+) -> io::Result<u64> {
+    let too_large = |what| io::Error::new(io::ErrorKind::InvalidInput, what);
     if body.len() > MAX_BODY {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "entry body too large",
-        ));
+        return Err(too_large("entry body too large"));
     }
-    let len = u32::try_from(body.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "entry body too large"))?;
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&crc(integrated_time, body).to_le_bytes());
+    if set.is_some_and(|s| s.len() > MAX_SET) {
+        return Err(too_large("signed entry timestamp too large"));
+    }
+    let mut word = u32::try_from(body.len()).map_err(|_| too_large("entry body too large"))?;
+    if set.is_some() {
+        word |= HAS_SET;
+    }
+    out.extend_from_slice(&word.to_le_bytes());
+    out.extend_from_slice(&crc(integrated_time, set, body).to_le_bytes());
     out.extend_from_slice(&integrated_time.to_le_bytes());
+    if let Some(set) = set {
+        out.extend_from_slice(&u16::try_from(set.len()).unwrap_or(0).to_le_bytes());
+        out.extend_from_slice(set);
+    }
     let at = out.len() as u64;
     out.extend_from_slice(body);
     Ok(at)
@@ -130,29 +223,131 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Reads every frame of `file` in order without changing anything, calling `on_record` for
+/// each intact one, and reports where the intact part ends and why. `Err(Foreign)` if the file
+/// does not start with a known magic (a file shorter than the magic is reported as damage at
+/// offset 0 if it is a prefix of it).
+pub fn scan(file: &File, mut on_record: impl FnMut(StoredRecord<'_>)) -> Result<Scan, OpenError> {
+    let file_len = file.metadata()?.len();
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut magic = [0u8; 8];
+    let n = read_full(&mut reader, &mut magic)?;
+    if n < magic.len() {
+        if MAGIC.starts_with(&magic[..n]) || MAGIC_V1.starts_with(&magic[..n]) {
+            return Ok(Scan {
+                records: 0,
+                intact_len: 0,
+                file_len,
+                damage: (n > 0).then(|| Damage {
+                    offset: 0,
+                    reason: "torn file header".to_owned(),
+                }),
+                v1: false,
+            });
+        }
+        return Err(OpenError::Foreign);
+    }
+    let v1 = &magic == MAGIC_V1;
+    if !v1 && &magic != MAGIC {
+        return Err(OpenError::Foreign);
+    }
+    let mut pos = MAGIC.len() as u64;
+    let mut records = 0u64;
+    let mut header = [0u8; FRAME_HEADER as usize];
+    let mut set = Vec::new();
+    let mut body = Vec::new();
+    let damage = loop {
+        let damaged = |reason: &str| {
+            Some(Damage {
+                offset: pos,
+                reason: reason.to_owned(),
+            })
+        };
+        let n = read_full(&mut reader, &mut header)?;
+        if n == 0 {
+            break None;
+        }
+        if n < header.len() {
+            break damaged("torn frame header");
+        }
+        let word = u32_at(&header, 0);
+        let len = (word & !HAS_SET) as usize;
+        let want_crc = u32_at(&header, 4);
+        let time = i64_at(&header, 8);
+        if len > MAX_BODY {
+            break damaged("impossible body length");
+        }
+        let has_set = word & HAS_SET != 0;
+        let mut set_bytes = 0u64;
+        if has_set {
+            let mut l = [0u8; 2];
+            if read_full(&mut reader, &mut l)? < 2 {
+                break damaged("torn frame");
+            }
+            let set_len = usize::from(u16::from_le_bytes(l));
+            if set_len == 0 || set_len > MAX_SET {
+                break damaged("impossible SET length");
+            }
+            set.resize(set_len, 0);
+            if read_full(&mut reader, &mut set)? < set_len {
+                break damaged("torn frame");
+            }
+            set_bytes = 2 + set_len as u64;
+        }
+        body.resize(len, 0);
+        if read_full(&mut reader, &mut body)? < len {
+            break damaged("torn frame");
+        }
+        let set_ref = has_set.then_some(set.as_slice());
+        if crc(time, set_ref, &body) != want_crc {
+            break damaged("checksum mismatch");
+        }
+        let end = pos + FRAME_HEADER + set_bytes + len as u64;
+        on_record(StoredRecord {
+            location: BodyLocation {
+                offset: pos + FRAME_HEADER + set_bytes,
+                len: len as u32,
+                set_len: if has_set { set.len() as u16 } else { 0 },
+            },
+            integrated_time: time,
+            set: set_ref,
+            body: &body,
+            end,
+        });
+        records += 1;
+        pos = end;
+    };
+    Ok(Scan {
+        records,
+        intact_len: pos,
+        file_len,
+        damage,
+        v1,
+    })
+}
+
 impl EntryLog {
-    /// Opens (creating if needed) the log at `path`, calling `on_record` for every intact frame
-    /// in order, and cuts off a torn or corrupt tail.
+    /// Opens (creating if needed) the log at `path` for appending, calling `on_record` for every
+    /// intact frame in order. `acknowledged_end` is the offset up to which the log has been
+    /// acknowledged (the stored tree head's): damage after it is the torn tail of the last
+    /// group commit and is cut off; damage before it, or an intact file shorter than it, is
+    /// refused with the file left untouched.
     pub fn open(
         path: &Path,
-        mut on_record: impl FnMut(StoredRecord<'_>),
-    ) -> io::Result<(Self, Recovery)> {
+        acknowledged_end: u64,
+        on_record: impl FnMut(StoredRecord<'_>),
+    ) -> Result<(Self, Recovery), OpenError> {
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .open(path)?;
-        let file_len = file.metadata()?.len();
-        if file_len < MAGIC.len() as u64 {
-            // New, or torn while writing the magic: (re)write it.
-            let mut head = vec![0u8; file_len as usize];
-            file.read_exact_at(&mut head, 0)?;
-            if !MAGIC.starts_with(&head) {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{} is not a tlog-server entry log", path.display()),
-                ));
+        let scan = scan(&file, on_record)?;
+        if scan.intact_len < MAGIC.len() as u64 {
+            // New, or torn while writing the magic.
+            if acknowledged_end > MAGIC.len() as u64 {
+                return Err(OpenError::Short { len: 0 });
             }
             file.set_len(0)?;
             file.write_all_at(MAGIC, 0)?;
@@ -161,76 +356,43 @@ impl EntryLog {
                 sync_dir(dir)?;
             }
             file.seek(SeekFrom::End(0))?;
-            return Ok((
-                Self {
-                    file,
-                    len: MAGIC.len() as u64,
-                },
-                Recovery::default(),
-            ));
+            let len = MAGIC.len() as u64;
+            return Ok((Self { file, len }, Recovery::default()));
         }
-
-        let mut reader = BufReader::with_capacity(1 << 20, &file);
-        let mut magic = [0u8; 8];
-        reader.read_exact(&mut magic)?;
-        if &magic != MAGIC {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{} is not a tlog-server entry log", path.display()),
-            ));
+        if let Some(damage) = scan.damage {
+            if damage.offset < acknowledged_end {
+                return Err(OpenError::Damaged(damage));
+            }
         }
-        let mut pos = MAGIC.len() as u64;
-        let mut records = 0u64;
-        let mut header = [0u8; FRAME_HEADER as usize];
-        let mut body = Vec::new();
-        loop {
-            let n = read_full(&mut reader, &mut header)?;
-            if n < header.len() {
-                break; // clean end (n == 0) or torn header
-            }
-            let len = u32_at(&header, 0) as usize;
-            let want_crc = u32_at(&header, 4);
-            let time = i64_at(&header, 8);
-            if len > MAX_BODY {
-                break;
-            }
-            body.resize(len, 0);
-            if read_full(&mut reader, &mut body)? < len {
-                break;
-            }
-            if crc(time, &body) != want_crc {
-                break;
-            }
-            let location = BodyLocation {
-                offset: pos + FRAME_HEADER,
-                len: len as u32,
-            };
-            on_record(StoredRecord {
-                location,
-                integrated_time: time,
-                body: &body,
+        if scan.intact_len < acknowledged_end {
+            return Err(OpenError::Short {
+                len: scan.intact_len,
             });
-            records += 1;
-            pos += FRAME_HEADER + len as u64;
         }
-        drop(reader);
-        let truncated_bytes = file_len - pos;
+        let truncated_bytes = scan.file_len - scan.intact_len;
         if truncated_bytes > 0 {
-            file.set_len(pos)?;
+            file.set_len(scan.intact_len)?;
             file.sync_all()?;
         }
-        file.seek(SeekFrom::Start(pos))?;
+        if scan.v1 {
+            // Frames with SETs follow; an older server must refuse the file, not cut them.
+            file.write_all_at(MAGIC, 0)?;
+            file.sync_all()?;
+        }
+        file.seek(SeekFrom::Start(scan.intact_len))?;
         Ok((
-            Self { file, len: pos },
+            Self {
+                file,
+                len: scan.intact_len,
+            },
             Recovery {
-                records,
+                records: scan.records,
                 truncated_bytes,
             },
         ))
     }
 
     /// The file length (end of the last intact frame).
-    #[cfg(test)]
     pub fn len(&self) -> u64 {
         self.len
     }
@@ -273,10 +435,28 @@ pub struct LogReader {
 
 impl LogReader {
     /// Reads the body at `loc`.
+    #[cfg(test)]
     pub fn read_body(&self, loc: BodyLocation) -> io::Result<Vec<u8>> {
         let mut buf = vec![0u8; loc.len as usize];
         self.file.read_exact_at(&mut buf, loc.offset)?;
         Ok(buf)
+    }
+
+    /// Reads the stored SET and the body at `loc` with one read; the SET is `None` for frames
+    /// written before SETs were stored.
+    pub fn read_set_and_body(&self, loc: BodyLocation) -> io::Result<(Option<String>, Vec<u8>)> {
+        let set_len = u64::from(loc.set_len);
+        let mut buf = vec![0u8; loc.len as usize + usize::from(loc.set_len)];
+        self.file.read_exact_at(&mut buf, loc.offset - set_len)?;
+        let body = buf.split_off(usize::from(loc.set_len));
+        let set = if set_len == 0 {
+            None
+        } else {
+            Some(String::from_utf8(buf).map_err(|_| {
+                io::Error::new(io::ErrorKind::InvalidData, "stored SET is not text")
+            })?)
+        };
+        Ok((set, body))
     }
 }
 
@@ -286,19 +466,19 @@ mod tests {
 
     type Seen = Vec<(i64, Vec<u8>, BodyLocation)>;
 
-    fn collect(path: &Path) -> (Seen, Recovery, EntryLog) {
+    fn collect(path: &Path, ack: u64) -> Result<(Seen, Recovery, EntryLog), OpenError> {
         let mut seen = Vec::new();
-        let (log, rec) = EntryLog::open(path, |r| {
+        let (log, rec) = EntryLog::open(path, ack, |r| {
             seen.push((r.integrated_time, r.body.to_vec(), r.location))
-        })
-        .unwrap();
-        (seen, rec, log)
+        })?;
+        Ok((seen, rec, log))
     }
 
     fn frames(items: &[(i64, &[u8])]) -> Vec<u8> {
         let mut out = Vec::new();
         for (t, b) in items {
-            encode_frame(&mut out, *t, b).unwrap();
+            let set = format!("set-{t}");
+            encode_frame(&mut out, *t, Some(set.as_bytes()), b).unwrap();
         }
         out
     }
@@ -307,26 +487,48 @@ mod tests {
     fn append_and_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("entries.log");
-        let (seen, rec, mut log) = collect(&path);
+        let (seen, rec, mut log) = collect(&path, 0).unwrap();
         assert!(seen.is_empty());
         assert_eq!(rec, Recovery::default());
         log.append(&frames(&[(1, b"one"), (2, b"two")])).unwrap();
         log.append(&frames(&[(3, b"three")])).unwrap();
+        let end = log.len();
         drop(log);
-        let (seen, rec, log) = collect(&path);
+        let (seen, rec, log) = collect(&path, end).unwrap();
         assert_eq!(rec.records, 3);
         assert_eq!(rec.truncated_bytes, 0);
         assert_eq!(seen[2].0, 3);
         assert_eq!(seen[2].1, b"three");
         let reader = log.reader(&path).unwrap();
         assert_eq!(reader.read_body(seen[1].2).unwrap(), b"two");
+        let (set, body) = reader.read_set_and_body(seen[1].2).unwrap();
+        assert_eq!(set.as_deref(), Some("set-2"));
+        assert_eq!(body, b"two");
     }
 
     #[test]
-    fn torn_and_corrupt_tails_are_cut() {
+    fn v1_files_are_read_and_relabelled() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("entries.log");
-        let (_, _, mut log) = collect(&path);
+        let mut bytes = MAGIC_V1.to_vec();
+        encode_frame(&mut bytes, 7, None, b"old").unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+        let (seen, _, log) = collect(&path, bytes.len() as u64).unwrap();
+        assert_eq!(seen.len(), 1);
+        let (set, body) = log
+            .reader(&path)
+            .unwrap()
+            .read_set_and_body(seen[0].2)
+            .unwrap();
+        assert_eq!((set, body.as_slice()), (None, &b"old"[..]));
+        assert_eq!(&std::fs::read(&path).unwrap()[..8], MAGIC);
+    }
+
+    #[test]
+    fn damage_after_the_acknowledged_end_is_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entries.log");
+        let (_, _, mut log) = collect(&path, 0).unwrap();
         log.append(&frames(&[(1, b"one"), (2, b"two")])).unwrap();
         let good = log.len();
         drop(log);
@@ -335,23 +537,45 @@ mod tests {
         let partial = frames(&[(3, b"three-three-three")]);
         f.write_all(&partial[..partial.len() - 4]).unwrap();
         drop(f);
-        let (seen, rec, log) = collect(&path);
+        let (seen, rec, log) = collect(&path, good).unwrap();
         assert_eq!(seen.len(), 2);
         assert_eq!(rec.truncated_bytes, partial.len() as u64 - 4);
         assert_eq!(log.len(), good);
         drop(log);
-        // A corrupt frame (bad CRC) followed by garbage.
+        // A corrupt frame (bad CRC) followed by intact-looking frames: same group commit.
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        let mut bad = frames(&[(3, b"three")]);
-        let last = bad.len() - 1;
-        bad[last] ^= 0xff;
+        let mut bad = frames(&[(3, b"three"), (4, b"four")]);
+        bad[20] ^= 0xff;
         f.write_all(&bad).unwrap();
-        f.write_all(b"garbage garbage garbage").unwrap();
         drop(f);
-        let (seen, rec, _) = collect(&path);
+        let (seen, rec, _) = collect(&path, good).unwrap();
         assert_eq!(seen.len(), 2);
-        assert_eq!(rec.truncated_bytes, bad.len() as u64 + 23);
+        assert_eq!(rec.truncated_bytes, bad.len() as u64);
         assert_eq!(std::fs::metadata(&path).unwrap().len(), good);
+    }
+
+    #[test]
+    fn damage_before_the_acknowledged_end_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entries.log");
+        let (_, _, mut log) = collect(&path, 0).unwrap();
+        log.append(&frames(&[(1, b"one"), (2, b"two"), (3, b"three")]))
+            .unwrap();
+        let end = log.len();
+        drop(log);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let first_end = 8 + 16 + 2 + 5 + 3;
+        bytes[first_end + 20] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        match collect(&path, end) {
+            Err(OpenError::Damaged(d)) => assert_eq!(d.offset, first_end as u64),
+            other => panic!("{:?}", other.map(|x| x.1)),
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        // An intact file shorter than the acknowledged end (rolled back).
+        std::fs::write(&path, &bytes[..first_end]).unwrap();
+        assert!(matches!(collect(&path, end), Err(OpenError::Short { .. })));
+        assert_eq!(std::fs::read(&path).unwrap(), &bytes[..first_end]);
     }
 
     #[test]
@@ -359,23 +583,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("entries.log");
         std::fs::write(&path, &MAGIC[..3]).unwrap();
-        let (seen, _, _) = collect(&path);
+        let (seen, _, _) = collect(&path, 0).unwrap();
         assert!(seen.is_empty());
         assert_eq!(std::fs::read(&path).unwrap(), MAGIC);
         let other = dir.path().join("other");
         std::fs::write(&other, b"not a log at all").unwrap();
-        assert!(EntryLog::open(&other, |_| {}).is_err());
+        assert!(matches!(collect(&other, 0), Err(OpenError::Foreign)));
     }
 
     #[test]
-    fn oversized_length_is_corruption() {
+    fn oversized_length_is_damage() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("entries.log");
         let mut bytes = MAGIC.to_vec();
-        bytes.extend_from_slice(&u32::MAX.to_le_bytes());
+        bytes.extend_from_slice(&0x7fff_ffffu32.to_le_bytes());
         bytes.extend_from_slice(&[0u8; 12]);
         std::fs::write(&path, &bytes).unwrap();
-        let (seen, rec, _) = collect(&path);
+        let file = File::open(&path).unwrap();
+        let s = scan(&file, |_| {}).unwrap();
+        assert_eq!(s.damage.unwrap().offset, 8);
+        let (seen, rec, _) = collect(&path, 8).unwrap();
         assert!(seen.is_empty());
         assert_eq!(rec.truncated_bytes, 16);
     }

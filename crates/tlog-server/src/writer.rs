@@ -2,10 +2,11 @@
 //!
 //! Request handlers validate and canonicalise entries in parallel, then hand them to this
 //! writer over a bounded channel. The writer thread takes everything queued (up to a cap),
-//! drops duplicates, appends the batch to the entry log with one write and one `fdatasync`,
-//! then publishes it to the in-memory state (tree, indexes, signed head) and answers every
-//! request of the batch. An entry is therefore acknowledged only once it is on disk, and the
-//! state readers see never holds anything that is not.
+//! drops duplicates, signs each entry's SET (once: it is stored in the entry's frame), appends
+//! the batch to the entry log with one write and one `fdatasync`, signs the new tree head and
+//! stores it durably (`tree-head.json`), then publishes it to the in-memory state and answers
+//! every request of the batch. An entry is therefore acknowledged only once it is on disk and
+//! covered by the stored head, and readers never see a head that is not stored.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,8 +15,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot};
 
+use base64::Engine;
+
+use crate::datadir::DataDir;
+use crate::head::StoredHead;
 use crate::signer::LogSigner;
-use crate::state::{EntryMeta, LogState, NewEntry};
+use crate::state::{EntryMeta, LogState, NewEntry, TreeHead};
 use crate::tlog::Hash;
 use crate::wal::{BodyLocation, EntryLog, encode_frame};
 
@@ -90,6 +95,7 @@ pub struct WriterStats {
 /// Starts the writer thread; it runs until every [`WriterHandle`] is dropped or the storage
 /// fails, and returns its statistics.
 pub fn spawn(
+    dir: DataDir,
     log: EntryLog,
     state: Arc<RwLock<LogState>>,
     signer: Arc<LogSigner>,
@@ -97,6 +103,7 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
     let failed = Arc::new(AtomicBool::new(false));
     let mut writer = Writer {
+        dir,
         log,
         state,
         signer,
@@ -113,6 +120,7 @@ pub fn spawn(
 }
 
 struct Writer {
+    dir: DataDir,
     log: EntryLog,
     state: Arc<RwLock<LogState>>,
     signer: Arc<LogSigner>,
@@ -168,11 +176,11 @@ impl Writer {
         // back duplicates inside the batch until their first copy is durable.
         let mut fresh: Vec<Proposal> = Vec::with_capacity(batch.len());
         let mut repeats: Vec<(Proposal, usize)> = Vec::new();
-        {
+        let base = {
             let state = self.state.read().map_err(|_| "state lock poisoned")?;
             let mut seen: HashMap<Hash, usize> = HashMap::new();
             for p in batch.drain(..) {
-                if let Some(index) = state.find_leaf(&p.leaf) {
+                if let Some(index) = state.find_any(&p.leaf) {
                     reply(p, Outcome::Duplicate(index));
                 } else if let Some(&pos) = seen.get(&p.leaf) {
                     repeats.push((p, pos));
@@ -181,19 +189,33 @@ impl Writer {
                     fresh.push(p);
                 }
             }
-        }
+            state.pending_size()
+        };
         if fresh.is_empty() {
             return Ok(());
         }
 
         let time = now_unix();
-        let mut frames = Vec::with_capacity(fresh.iter().map(|p| p.body.len() + 16).sum());
+        let mut frames = Vec::with_capacity(fresh.iter().map(|p| p.body.len() + 128).sum());
         let mut offsets = Vec::with_capacity(fresh.len());
         let mut encoded = Vec::with_capacity(fresh.len());
         for p in fresh {
-            match encode_frame(&mut frames, time, &p.body) {
+            // The SET is signed once, here, and stored with the entry.
+            let index = base + encoded.len() as u64;
+            let body_b64 = base64::engine::general_purpose::STANDARD.encode(&p.body);
+            let set = match self.signer.sign_set(&body_b64, time, index) {
+                Ok(set) => set,
+                Err(e) => {
+                    reply(
+                        p,
+                        Outcome::Failed(format!("signing the entry timestamp: {e}")),
+                    );
+                    continue;
+                }
+            };
+            match encode_frame(&mut frames, time, Some(set.as_bytes()), &p.body) {
                 Ok(at) => {
-                    offsets.push(at);
+                    offsets.push((at, set.len()));
                     encoded.push(p);
                 }
                 Err(e) => reply(p, Outcome::Failed(e.to_string())),
@@ -224,28 +246,36 @@ impl Writer {
         self.stats.commits += 1;
         self.stats.entries += fresh.len() as u64;
 
-        // Durable: publish.
+        // Durable: add to the state (invisible until published), then sign the new head, store
+        // it durably and publish it.
         let mut indexes = Vec::with_capacity(fresh.len());
-        let mut outcome = Ok(());
-        {
+        let (size, root) = {
             let mut state = self.state.write().map_err(|_| "state lock poisoned")?;
-            for (p, at) in fresh.iter_mut().zip(&offsets) {
-                indexes.push(state.size());
+            for (p, (at, set_len)) in fresh.iter_mut().zip(&offsets) {
+                indexes.push(state.pending_size());
                 state.push(NewEntry {
                     meta: EntryMeta {
                         leaf: p.leaf,
                         location: BodyLocation {
                             offset: start + at,
                             len: u32::try_from(p.body.len()).unwrap_or(u32::MAX),
+                            set_len: u16::try_from(*set_len).unwrap_or(0),
                         },
                         integrated_time: time,
                     },
                     keys: std::mem::take(&mut p.keys),
                 });
             }
-            if let Err(e) = state.seal(&self.signer) {
-                outcome = Err(format!("signing the tree head failed: {e}"));
+            (state.pending_size(), state.pending_root())
+        };
+        if let Err(message) = self.publish(size, root) {
+            for p in fresh {
+                reply(p, Outcome::Failed(message.clone()));
             }
+            for (p, _) in repeats {
+                reply(p, Outcome::Failed(message.clone()));
+            }
+            return Err(message);
         }
         for (p, &index) in fresh.into_iter().zip(&indexes) {
             reply(p, Outcome::Stored(index));
@@ -254,7 +284,23 @@ impl Writer {
             let index = indexes.get(pos).copied().unwrap_or_default();
             reply(p, Outcome::Duplicate(index));
         }
-        outcome
+        Ok(())
+    }
+
+    /// Signs the head for `size`/`root`, stores it durably, then publishes it.
+    fn publish(&self, size: u64, root: Hash) -> Result<(), String> {
+        let note = self
+            .signer
+            .sign_checkpoint(size, &root)
+            .map_err(|e| format!("signing the tree head failed: {e}"))?;
+        let stored = StoredHead::new(size, &root, self.log.len(), note.clone());
+        self.dir
+            .store_head(&stored)
+            .map_err(|e| format!("storing the tree head failed: {e:#}"))?;
+        let mut state = self.state.write().map_err(|_| "state lock poisoned")?;
+        state
+            .publish(TreeHead { size, root, note })
+            .map_err(|e| format!("{e:#}"))
     }
 }
 
@@ -266,8 +312,8 @@ mod tests {
     fn setup(dir: &std::path::Path) -> (Arc<RwLock<LogState>>, Arc<LogSigner>, EntryLog) {
         let key = cosign_crypto::PrivateKey::generate_ecdsa_p256().unwrap();
         let signer = Arc::new(LogSigner::new(key, 42, "test.local"));
-        let state = Arc::new(RwLock::new(LogState::new(&signer).unwrap()));
-        let (log, _) = EntryLog::open(&dir.join("entries.log"), |_| {}).unwrap();
+        let state = Arc::new(RwLock::new(LogState::new()));
+        let (log, _) = EntryLog::open(&dir.join("entries.log"), 0, |_| {}).unwrap();
         (state, signer, log)
     }
 
@@ -275,7 +321,8 @@ mod tests {
     fn concurrent_submissions_are_stored_once_and_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let (state, signer, log) = setup(dir.path());
-        let (handle, thread) = spawn(log, Arc::clone(&state), signer).unwrap();
+        let data = DataDir::open(dir.path()).unwrap();
+        let (handle, thread) = spawn(data.clone(), log, Arc::clone(&state), signer).unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .build()
@@ -328,8 +375,11 @@ mod tests {
         }
 
         // Everything is on disk, in the order of the indexes.
+        let head = data.load_head().unwrap().unwrap();
+        assert_eq!(head.size, 40);
         let mut bodies = Vec::new();
-        EntryLog::open(&dir.path().join("entries.log"), |r| {
+        EntryLog::open(&dir.path().join("entries.log"), head.log_offset, |r| {
+            assert!(r.set.is_some());
             bodies.push(r.body.to_vec())
         })
         .unwrap();

@@ -6,19 +6,11 @@ use hyper::header::{ETAG, LOCATION};
 use super::render::{entry_id, entry_map};
 use super::response::{self, Resp};
 use super::{App, MAX_SEARCH_QUERIES, query_param};
-use crate::tlog::{self, Hash};
+use crate::canonical::{self, Canonical};
+use crate::tlog::Hash;
 use crate::writer::Outcome;
 
 const ENTRIES_PATH: &str = "/api/v1/log/entries";
-
-/// Parses and canonicalises a proposed entry (validating its signature); returns the
-/// canonical body and its leaf hash. `Err` is Rekor's 400 message.
-fn canonicalize(value: &serde_json::Value) -> Result<(Vec<u8>, Hash), String> {
-    let body =
-        tlog::canonicalize_proposed(value).map_err(|e| format!("error processing entry: {e}"))?;
-    let leaf = tlog::leaf_hash(&body);
-    Ok((body, leaf))
-}
 
 fn conflict(app: &App, leaf: &Hash) -> Resp {
     let id = entry_id(app, leaf);
@@ -32,13 +24,13 @@ fn conflict(app: &App, leaf: &Hash) -> Resp {
 /// `POST /api/v1/log/entries`: 201 with `{uuid: LogEntry}`, `ETag` and `Location` once the
 /// entry is durable; 409 with the existing entry's `Location` for a duplicate; 400 if invalid.
 pub async fn create(app: &App, body: &[u8]) -> Resp {
-    let value: serde_json::Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(e) => return response::bad_request(&format!("error processing entry: {e}")),
-    };
-    let (canonical, leaf) = match canonicalize(&value) {
+    let Canonical {
+        body: canonical,
+        leaf,
+        keys,
+    } = match canonical::canonicalize(body) {
         Ok(x) => x,
-        Err(message) => return response::bad_request(&message),
+        Err(refused) => return response::bad_request(&refused.0),
     };
     // Fast path for duplicates already stored; the writer checks again.
     let existing = match app.read() {
@@ -48,10 +40,9 @@ pub async fn create(app: &App, body: &[u8]) -> Resp {
     if existing.is_some() {
         return conflict(app, &leaf);
     }
-    let keys = tlog::index_keys(&canonical);
-    let outcome = app.writer.submit(canonical.clone(), leaf, keys).await;
+    let outcome = app.writer.submit(canonical, leaf, keys).await;
     match outcome {
-        Outcome::Stored(index) => match entry_map(app, index, Some(&canonical)) {
+        Outcome::Stored(index) => match entry_map(app, index, None) {
             Ok(Some(map)) => {
                 let id = entry_id(app, &leaf);
                 let resp = response::json(StatusCode::CREATED, &map);
@@ -160,9 +151,9 @@ pub fn retrieve(app: &App, body: &[u8]) -> Resp {
         }
     }
     for proposed in &query.entries {
-        let (_, leaf) = match canonicalize(proposed) {
-            Ok(x) => x,
-            Err(message) => return response::bad_request(&message),
+        let leaf = match canonical::canonicalize_value(proposed) {
+            Ok(x) => x.leaf,
+            Err(refused) => return response::bad_request(&refused.0),
         };
         match find(app, &leaf) {
             Ok(Some(i)) => indexes.push(i),

@@ -1,4 +1,4 @@
-//! Turns a stored entry into Rekor's `{uuid: LogEntry}` form: body, SET, and an inclusion
+//! Turns a stored entry into Rekor's `{uuid: LogEntry}` form: body, stored SET, and an inclusion
 //! proof against the signed checkpoint current at the time of the response.
 
 use std::collections::BTreeMap;
@@ -27,28 +27,33 @@ pub fn proof_for(app: &App, index: u64) -> Result<Option<EntryProof>, String> {
     }
 }
 
-/// Renders `proof`'s entry; `body` is the stored body if the caller has it already.
+/// Renders `proof`'s entry with its stored SET (signed once, when the entry was appended).
+/// Entries stored before SETs were kept with them get theirs signed on first use and cached.
+/// `_body` is ignored: the body is read with the SET in one read.
 pub fn render(
     app: &App,
     proof: EntryProof,
-    body: Option<&[u8]>,
+    _body: Option<&[u8]>,
 ) -> Result<(String, LogEntry), String> {
-    let stored;
-    let body = match body {
-        Some(b) => b,
+    let (stored_set, body) = app
+        .reader
+        .read_set_and_body(proof.meta.location)
+        .map_err(|e| format!("reading entry {}: {e}", proof.index))?;
+    let body_b64 = base64::engine::general_purpose::STANDARD.encode(&body);
+    let set = match stored_set {
+        Some(set) => set,
         None => {
-            stored = app
-                .reader
-                .read_body(proof.meta.location)
-                .map_err(|e| format!("reading entry {}: {e}", proof.index))?;
-            &stored
+            let sign = || {
+                app.signer
+                    .sign_set(&body_b64, proof.meta.integrated_time, proof.index)
+                    .map_err(|e| format!("signing the entry timestamp: {e}"))
+            };
+            app.state
+                .read()
+                .map_err(|_| "state lock poisoned".to_owned())?
+                .legacy_set(proof.index, sign)?
         }
     };
-    let body_b64 = base64::engine::general_purpose::STANDARD.encode(body);
-    let set = app
-        .signer
-        .sign_set(&body_b64, proof.meta.integrated_time, proof.index)
-        .map_err(|e| format!("signing the entry timestamp: {e}"))?;
     let entry = LogEntry {
         body: body_b64,
         integrated_time: proof.meta.integrated_time,

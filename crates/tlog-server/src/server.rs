@@ -97,11 +97,11 @@ impl Registry {
     }
 
     fn set_busy(&self, id: u64, busy: bool) {
-        if let Ok(mut conns) = self.conns.lock() {
-            if let Some(c) = conns.get_mut(&id) {
-                c.busy = busy;
-                c.since = Instant::now();
-            }
+        if let Ok(mut conns) = self.conns.lock()
+            && let Some(c) = conns.get_mut(&id)
+        {
+            c.busy = busy;
+            c.since = Instant::now();
         }
     }
 

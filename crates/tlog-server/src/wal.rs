@@ -359,10 +359,10 @@ impl EntryLog {
             let len = MAGIC.len() as u64;
             return Ok((Self { file, len }, Recovery::default()));
         }
-        if let Some(damage) = scan.damage {
-            if damage.offset < acknowledged_end {
-                return Err(OpenError::Damaged(damage));
-            }
+        if let Some(damage) = scan.damage
+            && damage.offset < acknowledged_end
+        {
+            return Err(OpenError::Damaged(damage));
         }
         if scan.intact_len < acknowledged_end {
             return Err(OpenError::Short {

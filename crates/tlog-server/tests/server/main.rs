@@ -2,6 +2,8 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod durability;
+mod hostile;
 mod support;
 
 use std::collections::BTreeMap;
@@ -556,6 +558,7 @@ fn restart_keeps_key_tree_id_and_entries() {
 
 #[test]
 fn kill_9_under_load_loses_no_acknowledged_entry() {
+    let _heavy = support::heavy();
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path());
     let url = server.url.clone();

@@ -36,6 +36,14 @@ impl Server {
     }
 
     pub fn start_with(data_dir: &Path, extra: &[&str]) -> Self {
+        match Self::try_start(data_dir, extra) {
+            Ok(server) => server,
+            Err(stderr) => panic!("tlog-server did not start; stderr: {stderr}"),
+        }
+    }
+
+    /// Starts a server; `Err` with its stderr if it exits (or hangs) instead of listening.
+    pub fn try_start(data_dir: &Path, extra: &[&str]) -> Result<Self, String> {
         let mut child = Command::new(BIN)
             .args(["serve", "--data-dir"])
             .arg(data_dir)
@@ -66,15 +74,16 @@ impl Server {
                 }
                 Err(_) => {
                     let _ = child.kill();
-                    panic!("tlog-server did not start; stderr: {seen:?}");
+                    let _ = child.wait();
+                    return Err(seen.join("\n"));
                 }
             }
         };
-        Self {
+        Ok(Self {
             child,
             url,
             _stderr: std::sync::Mutex::new(rx),
-        }
+        })
     }
 
     pub fn kill(&mut self) {
@@ -188,4 +197,60 @@ pub fn random_artifact() -> Vec<u8> {
     let mut b = vec![0u8; 32];
     getrandom::fill(&mut b).unwrap();
     b
+}
+
+/// `tlog-server check --data-dir DIR`: (exit code, stdout).
+pub fn check(data_dir: &Path) -> (i32, String) {
+    let out = Command::new(BIN)
+        .args(["check", "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// One frame of an entry log file (see the server's `wal` module).
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub start: usize,
+    pub body_start: usize,
+    pub end: usize,
+    pub set: Option<Vec<u8>>,
+}
+
+/// Parses the frames of an intact entry log.
+pub fn frames(bytes: &[u8]) -> Vec<Frame> {
+    let mut out = Vec::new();
+    let mut pos = 8;
+    while pos + 16 <= bytes.len() {
+        let word = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap());
+        let len = (word & 0x7fff_ffff) as usize;
+        let mut at = pos + 16;
+        let mut set = None;
+        if word & 0x8000_0000 != 0 {
+            let n = u16::from_le_bytes(bytes[at..at + 2].try_into().unwrap()) as usize;
+            set = Some(bytes[at + 2..at + 2 + n].to_vec());
+            at += 2 + n;
+        }
+        out.push(Frame {
+            start: pos,
+            body_start: at,
+            end: at + len,
+            set,
+        });
+        pos = at + len;
+    }
+    out
+}
+
+/// Serialises the load-heavy tests (kill -9 under load, the slow-client flood) so that their
+/// timing assertions hold on a small machine while the other tests run in parallel.
+pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

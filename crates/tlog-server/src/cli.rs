@@ -45,6 +45,8 @@ pub enum Command {
     PublicKey(KeyArgs),
     /// Print a trusted_root.json whose tlogs entry names this log.
     TrustedRoot(TrustedRootArgs),
+    /// Print a signing_config.json (v0.2) naming the Rekor v1 and v2 logs at --url.
+    SigningConfig(TrustedRootArgs),
     /// Verify the log offline: every record's framing and checksum, bodies, stored SETs, and
     /// the tree against the stored signed tree head. Changes nothing. Exit status 0: intact;
     /// 3: intact but for a torn unacknowledged tail (cut on the next start); 1: damaged,
@@ -72,9 +74,13 @@ pub struct ServeArgs {
     /// Listen address, `HOST:PORT` or `HOST` (port 3000); port 0 picks a free one.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000", value_parser = parse_addr)]
     pub addr: SocketAddr,
-    /// Log name: checkpoint origin `<NAME> - <tree id>` and signature name.
-    #[arg(long, value_name = "NAME", default_value = "tlog-server.local", value_parser = parse_hostname)]
-    pub hostname: String,
+    /// Log name: v1 checkpoint origin `<NAME> - <tree id>` and signature name, v2 checkpoint
+    /// origin. Default: the host of --url, else the --addr IP (`localhost` if unspecified).
+    #[arg(long, value_name = "NAME", value_parser = parse_hostname)]
+    pub hostname: Option<String>,
+    /// The base URL clients reach the log at (the trusted root's `baseUrl`); names the log.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
     /// Most open connections; at the cap, the connection waiting longest on its client is
     /// closed to make room for a new one.
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]

@@ -30,6 +30,7 @@ mod startup;
 mod state;
 mod tlog;
 mod trusted_root;
+mod v2;
 mod wal;
 mod writer;
 
@@ -72,9 +73,16 @@ fn run(cli: Cli) -> Result<()> {
             out::stdout(&key.public_key().to_pem());
             Ok(())
         }
+        Command::SigningConfig(args) => {
+            let (_, id) = key_and_identity(&args.key)?;
+            out::stdout(&trusted_root::signing_config(&args.url, id.created)?);
+            Ok(())
+        }
         Command::TrustedRoot(args) => {
             let (key, id) = key_and_identity(&args.key)?;
-            let json = trusted_root::json(&key.public_key(), &args.url, id.created)?;
+            let v2_key = v2::signing_key(&args.key.data_dir)?.public_key();
+            let json =
+                trusted_root::json_with_v2(&key.public_key(), &v2_key, &args.url, id.created)?;
             out::stdout(&json);
             Ok(())
         }
@@ -118,7 +126,9 @@ fn serve(args: ServeArgs) -> Result<()> {
     let key = dir.signing_key(args.key.key.as_deref(), &lock)?;
     let key_public = key.public_key();
     let id = dir.identity(&lock)?;
-    let signer = Arc::new(LogSigner::new(key, id.tree_id, &args.hostname));
+    let hostname =
+        trusted_root::log_name(args.hostname.as_deref(), args.url.as_deref(), args.addr)?;
+    let signer = Arc::new(LogSigner::new(key, id.tree_id, &hostname));
 
     let path = dir.entries_path();
     let opened = startup::open(&dir, &lock, id, &signer, &key_public)?;
@@ -140,6 +150,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     ));
 
     let reader = log.reader(&path)?;
+    let (v2_service, v2_writer) = v2::start_logged(&args.key.data_dir, &hostname)?;
     let state = Arc::new(RwLock::new(state));
     let (writer, writer_thread) =
         writer::spawn(dir.clone(), log, Arc::clone(&state), Arc::clone(&signer))?;
@@ -150,6 +161,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         ..server::Limits::default()
     };
     let app = Arc::new(App {
+        v2: v2_service,
         state,
         signer,
         reader,
@@ -171,6 +183,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     });
     // Dropping the runtime drops every handle to the writer, which then finishes its batch.
     drop(runtime);
+    let _ = v2_writer.join();
     if let Ok(stats) = writer_thread.join() {
         out::error(&format!(
             "tlog-server: stopped; stored {} entries in {} group commits",

@@ -11,6 +11,8 @@
 //! | GET | `/api/v1/log/publicKey` | [`log::public_key`] |
 //! | GET | `/api/v1/log/proof?firstSize=&lastSize=` | [`log::proof`] |
 //! | GET | `/api/v1/version` | [`log::version`] |
+//! | POST | `/api/v2/log/entries` | [`crate::v2::create`] (the Rekor v2 log) |
+//! | GET | `/checkpoint`, `/tile/...` (also under `/api/v2/`) | [`crate::v2`] tiles |
 
 pub mod entries;
 pub mod index;
@@ -48,6 +50,8 @@ pub struct App {
     pub reader: LogReader,
     /// Stores new entries.
     pub writer: WriterHandle,
+    /// The Rekor v2 log.
+    pub v2: Arc<crate::v2::Service>,
 }
 
 impl App {
@@ -90,6 +94,15 @@ where
         (Method::GET, "/api/v1/log/publicKey") => log::public_key(&app, &query),
         (Method::GET, "/api/v1/log/proof") => log::proof(&app, &query),
         (Method::GET, "/api/v1/version") => log::version(),
+        (Method::POST, "/api/v2/log/entries") => match read_body(req).await {
+            Ok(body) => crate::v2::create(&app.v2, &body).await,
+            Err(resp) => *resp,
+        },
+        (Method::GET, "/checkpoint" | "/api/v2/checkpoint") => crate::v2::checkpoint(&app.v2),
+        (Method::GET, p) if p.starts_with("/tile/") => crate::v2::tile(&app.v2, &p[1..]),
+        (Method::GET, p) if p.starts_with("/api/v2/tile/") => {
+            crate::v2::tile(&app.v2, &p["/api/v2/".len()..])
+        }
         (_, p) if is_known(p) => {
             response::error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
         }
@@ -107,7 +120,9 @@ fn is_known(path: &str) -> bool {
             | "/api/v1/log/publicKey"
             | "/api/v1/log/proof"
             | "/api/v1/version"
+            | "/api/v2/log/entries"
     ) || path.starts_with("/api/v1/log/entries/")
+        || crate::v2::is_read_path(path)
 }
 
 /// Reads a request body of at most [`MAX_REQUEST_BODY`] bytes.

@@ -46,6 +46,10 @@ struct Args {
     /// Entries/s needed to PASS.
     #[arg(long, default_value_t = 500.0)]
     min_rate: f64,
+    /// Rekor API: 1 (`/api/v1/log/entries`, hashedrekord 0.0.1) or 2 (`/api/v2/log/entries`,
+    /// hashedRekordRequestV002).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    api: u8,
 }
 
 fn b64(data: &[u8]) -> String {
@@ -53,7 +57,7 @@ fn b64(data: &[u8]) -> String {
 }
 
 /// `count` unique, valid hashedrekord proposals.
-fn presign(count: usize) -> Result<Vec<Bytes>> {
+fn presign(count: usize, api: u8) -> Result<Vec<Bytes>> {
     let key = PrivateKey::generate_ecdsa_p256()?;
     let pem_b64 = b64(key.public_key().to_pem().as_bytes());
     let mut out = Vec::with_capacity(count);
@@ -63,6 +67,15 @@ fn presign(count: usize) -> Result<Vec<Bytes>> {
         let digest = Digest::new(HashAlgorithm::Sha256, random.to_vec())
             .ok_or_else(|| anyhow!("digest length"))?;
         let sig = key.sign_digest(SignatureScheme::EcdsaP256Sha256, &digest)?;
+        if api == 2 {
+            let entry = serde_json::json!({"hashedRekordRequestV002": {
+                "digest": b64(digest.as_bytes()),
+                "signature": {"content": b64(&sig), "verifier": {
+                    "publicKey": {"rawBytes": b64(&key.public_key().to_spki_der())},
+                    "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}});
+            out.push(Bytes::from(serde_json::to_vec(&entry)?));
+            continue;
+        }
         let entry = serde_json::json!({
             "apiVersion": "0.0.1",
             "kind": "hashedrekord",
@@ -98,6 +111,7 @@ async fn client(
     bodies: Arc<Vec<Bytes>>,
     next: Arc<AtomicUsize>,
     deadline: Instant,
+    path: &'static str,
 ) -> ClientResult {
     let mut result = ClientResult::default();
     let mut sender = None;
@@ -114,7 +128,7 @@ async fn client(
             }
         }
         let Some(s) = sender.as_mut() else { break };
-        let req = match Request::post("/api/v1/log/entries")
+        let req = match Request::post(path)
             .header(hyper::header::HOST, addr.to_string())
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .body(Full::new(body.clone()))
@@ -189,7 +203,7 @@ fn run() -> Result<bool> {
     }
     let addr = parse_url(&args.url)?;
     let t = Instant::now();
-    let bodies = Arc::new(presign(args.entries)?);
+    let bodies = Arc::new(presign(args.entries, args.api)?);
     println!(
         "pre-signed {} hashedrekord entries in {:.2}s",
         bodies.len(),
@@ -210,6 +224,11 @@ fn run() -> Result<bool> {
                     Arc::clone(&bodies),
                     Arc::clone(&next),
                     deadline,
+                    if args.api == 2 {
+                        "/api/v2/log/entries"
+                    } else {
+                        "/api/v1/log/entries"
+                    },
                 ))
             })
             .collect();

@@ -295,7 +295,7 @@ impl Writer {
             return Ok((indexes, None));
         }
         self.file
-            .append(&fresh)
+            .write(&fresh)
             .context("appending to the v2 entry log")?;
         let mut new_bodies = Vec::with_capacity(fresh.len());
         for body in &fresh {
@@ -314,7 +314,7 @@ impl Writer {
         ))
     }
 
-    fn accepted(&self, index: u64) -> Result<Accepted, String> {
+    fn accepted(&self, index: u64, root: Hash) -> Result<Accepted, String> {
         let size = self.tree.size();
         let hashes = self
             .tree
@@ -323,7 +323,7 @@ impl Writer {
         Ok(Accepted {
             index,
             tree_size: size,
-            root: self.tree.root(),
+            root,
             hashes,
             checkpoint: Arc::clone(&self.checkpoint),
         })
@@ -346,7 +346,7 @@ fn sign_note(tree: &MerkleTree, origin: &str, key: &PrivateKey) -> Result<Arc<St
 }
 
 /// Starts the writer thread; it runs until every [`Submitter`] is dropped, and returns the
-/// number of group commits.
+/// number of group commits (one write and one `fdatasync` each). The publisher follows it.
 pub fn spawn(log: Log) -> std::io::Result<(Submitter, std::thread::JoinHandle<u64>)> {
     let (tx, mut rx) = mpsc::channel::<Proposal>(QUEUE_DEPTH);
     let (mut log, publisher) = log.split();
@@ -370,14 +370,19 @@ pub fn spawn(log: Log) -> std::io::Result<(Submitter, std::thread::JoinHandle<u6
                     }
                 }
                 let bodies: Vec<&[u8]> = batch.iter().map(|p| p.body.as_slice()).collect();
-                match log.commit(&bodies) {
+                let committed = log.commit(&bodies).and_then(|(indexes, update)| {
+                    log.file.sync().context("fdatasync of the v2 entry log")?;
+                    Ok((indexes, update))
+                });
+                match committed {
                     Ok((indexes, update)) => {
                         commits += 1;
                         if let Some(update) = update {
                             let _ = updates.send(update);
                         }
+                        let root = log.tree.root();
                         for (p, i) in batch.drain(..).zip(indexes) {
-                            let _ = p.reply.send(log.accepted(i));
+                            let _ = p.reply.send(log.accepted(i, root));
                         }
                     }
                     Err(e) => {

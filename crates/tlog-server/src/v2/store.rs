@@ -98,24 +98,32 @@ impl EntryFile {
     }
 
     /// Appends `entries` with one write and one `fdatasync`.
+    #[cfg(test)]
     pub fn append(&mut self, entries: &[&[u8]]) -> std::io::Result<()> {
+        self.write(entries)?;
+        self.file.sync_data()
+    }
+
+    /// Appends `entries` with one write, not yet synced (see [`EntryFile::sync`]); on error
+    /// the file is cut back so no partial batch stays behind.
+    pub fn write(&mut self, entries: &[&[u8]]) -> std::io::Result<()> {
         let mut buf = Vec::with_capacity(entries.iter().map(|e| e.len() + 8).sum());
         for e in entries {
             buf.extend_from_slice(&(e.len() as u32).to_le_bytes());
             buf.extend_from_slice(&crc32fast::hash(e).to_le_bytes());
             buf.extend_from_slice(e);
         }
-        if let Err(e) = self
-            .file
-            .write_all(&buf)
-            .and_then(|()| self.file.sync_data())
-        {
-            // Leave no partial batch behind for a later batch to follow.
+        if let Err(e) = self.file.write_all(&buf) {
             let _ = self.file.set_len(self.len);
             return Err(e);
         }
         self.len += buf.len() as u64;
         Ok(())
+    }
+
+    /// `fdatasync`s what was written.
+    pub fn sync(&self) -> std::io::Result<()> {
+        self.file.sync_data()
     }
 }
 

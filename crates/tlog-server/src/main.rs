@@ -173,9 +173,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         .build()
         .context("starting the runtime")?;
     let served = runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.addr)
-            .await
-            .with_context(|| format!("binding {}", args.addr))?;
+        let listener = server::bind(args.addr).with_context(|| format!("binding {}", args.addr))?;
         let addr = listener.local_addr()?;
         out::error(&format!("listening on http://{addr}"));
         server::serve(listener, app, limits, shutdown_signal()).await;

@@ -126,6 +126,23 @@ impl Registry {
     }
 }
 
+/// Queue length for connections not yet accepted (the kernel caps it at `somaxconn`). The
+/// standard library's 128 overflows under a burst of connections, and a dropped handshake
+/// costs a client a one-second SYN retransmission.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds a listener with a [`LISTEN_BACKLOG`] queue (needs a runtime).
+pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Serves `app` on `listener` until `shutdown` completes, then stops accepting and gives open
 /// connections a few seconds to finish.
 pub async fn serve(

@@ -342,6 +342,7 @@ fn v1_checkpoint_origin_is_the_host_of_the_url() {
 
 #[test]
 fn v2_kill_9_under_16_clients_loses_nothing_acknowledged() {
+    let _heavy = crate::support::heavy();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut server = Server::start(&data);

@@ -49,6 +49,7 @@ pub mod fulcio;
 mod image;
 mod kms_fakes;
 mod moto;
+pub mod oidc;
 mod openbao;
 mod proxy;
 mod registry;

@@ -5,7 +5,8 @@
 //! DIR/signing-key.pem   PKCS#8 PEM, mode 0600 (generated on first start unless --key is used)
 //! DIR/log.json          {"treeID": <positive int64>, "created": <unix seconds>}
 //! DIR/entries.log       the append-only entry log (see `wal`)
-//! DIR/tree-head.json    the newest signed tree head, stored before it is served (see `head`)
+//! DIR/tree-head.slots   the newest signed tree head, stored before it is served (see `head`;
+//!                       older directories have DIR/tree-head.json instead, until migrated)
 //! DIR/LOCK              held (flock) by the running server
 //! ```
 //!
@@ -22,7 +23,7 @@ use base64::Engine;
 use cosign_crypto::PrivateKey;
 use serde::{Deserialize, Serialize};
 
-use crate::head::{HEAD_FILE, StoredHead};
+use crate::head::{self, HEAD_FILE, HeadSlots, StoredHead};
 use crate::wal::sync_dir;
 
 const KEY_FILE: &str = "signing-key.pem";
@@ -39,7 +40,7 @@ pub struct LogIdentity {
     /// When the log was created (Unix seconds); the start of the key's validity.
     pub created: i64,
     /// Whether the directory keeps a stored tree head (every directory made or opened by a
-    /// server that stores one); if so, a missing `tree-head.json` is refused, not recreated.
+    /// server that stores one); if so, a missing `tree-head.slots` is refused, not recreated.
     #[serde(
         rename = "treeHead",
         default,
@@ -190,22 +191,15 @@ impl DataDir {
         self.path.join(HEAD_FILE)
     }
 
-    /// The stored signed tree head, if there is one.
+    /// The stored signed tree head, if there is one (the newest valid slot; for a directory
+    /// from an older server, `tree-head.json`).
     pub fn load_head(&self) -> Result<Option<StoredHead>> {
-        let path = self.head_path();
-        match std::fs::read(&path) {
-            Ok(bytes) => StoredHead::parse(&bytes)
-                .map(Some)
-                .with_context(|| format!("reading {}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-        }
+        head::load(&self.path)
     }
 
-    /// Stores `head` durably (atomic replace) before it may be served.
-    pub fn store_head(&self, head: &StoredHead) -> Result<()> {
-        let json = serde_json::to_vec_pretty(head)?;
-        self.write_atomic(HEAD_FILE, &json, 0o644)
+    /// Opens the stored head for writing (only the process holding the lock may).
+    pub fn head_slots(&self) -> Result<HeadSlots> {
+        HeadSlots::open(&self.path)
     }
 
     /// Records in `log.json` that the directory keeps a stored tree head (after migrating a

@@ -156,7 +156,8 @@ pub fn open(
         let size = state.pending_size();
         let root = state.pending_root();
         let note = signer.sign_checkpoint(size, &root)?;
-        dir.store_head(&StoredHead::new(size, &root, log.len(), note.clone()))?;
+        dir.head_slots()?
+            .store(&StoredHead::new(size, &root, log.len(), note.clone()))?;
         state.publish(TreeHead { size, root, note })?;
     }
     if !identity.tree_head {

@@ -4,7 +4,7 @@
 //! writer over a bounded channel. The writer thread takes everything queued (up to a cap),
 //! drops duplicates, signs each entry's SET (once: it is stored in the entry's frame), appends
 //! the batch to the entry log with one write and one `fdatasync`, signs the new tree head and
-//! stores it durably (`tree-head.json`), then publishes it to the in-memory state and answers
+//! stores it durably (overwriting the older slot of `tree-head.slots` in place), then publishes it to the in-memory state and answers
 //! every request of the batch. An entry is therefore acknowledged only once it is on disk and
 //! covered by the stored head, and readers never see a head that is not stored.
 
@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use base64::Engine;
 
 use crate::datadir::DataDir;
-use crate::head::StoredHead;
+use crate::head::{HeadSlots, StoredHead};
 use crate::signer::LogSigner;
 use crate::state::{EntryMeta, LogState, NewEntry, TreeHead};
 use crate::tlog::Hash;
@@ -104,6 +104,7 @@ pub fn spawn(
     let failed = Arc::new(AtomicBool::new(false));
     let mut writer = Writer {
         dir,
+        heads: None,
         log,
         state,
         signer,
@@ -121,6 +122,8 @@ pub fn spawn(
 
 struct Writer {
     dir: DataDir,
+    /// The stored head, opened on the first commit.
+    heads: Option<HeadSlots>,
     log: EntryLog,
     state: Arc<RwLock<LogState>>,
     signer: Arc<LogSigner>,
@@ -288,14 +291,22 @@ impl Writer {
     }
 
     /// Signs the head for `size`/`root`, stores it durably, then publishes it.
-    fn publish(&self, size: u64, root: Hash) -> Result<(), String> {
+    fn publish(&mut self, size: u64, root: Hash) -> Result<(), String> {
         let note = self
             .signer
             .sign_checkpoint(size, &root)
             .map_err(|e| format!("signing the tree head failed: {e}"))?;
         let stored = StoredHead::new(size, &root, self.log.len(), note.clone());
-        self.dir
-            .store_head(&stored)
+        let heads = match &mut self.heads {
+            Some(heads) => heads,
+            None => self.heads.insert(
+                self.dir
+                    .head_slots()
+                    .map_err(|e| format!("storing the tree head failed: {e:#}"))?,
+            ),
+        };
+        heads
+            .store(&stored)
             .map_err(|e| format!("storing the tree head failed: {e:#}"))?;
         let mut state = self.state.write().map_err(|_| "state lock poisoned")?;
         state

@@ -28,7 +28,7 @@ fn populate(dir: &Path, n: u32) -> (Vec<String>, Value) {
 }
 
 fn stored_head(dir: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(dir.join("tree-head.json")).unwrap()).unwrap()
+    support::stored_head(dir)
 }
 
 /// Flips one byte of the entry log, expects the server to refuse naming `offset`, the file
@@ -36,7 +36,7 @@ fn stored_head(dir: &Path) -> Value {
 fn refuses_damage(dir: &Path, at: usize, offset: usize, uuids: &[String], info: &Value) {
     let log = dir.join("entries.log");
     let good = std::fs::read(&log).unwrap();
-    let head = std::fs::read(dir.join("tree-head.json")).unwrap();
+    let head = std::fs::read(support::head_file(dir)).unwrap();
     let mut bad = good.clone();
     bad[at] ^= 0x01;
     std::fs::write(&log, &bad).unwrap();
@@ -57,7 +57,7 @@ fn refuses_damage(dir: &Path, at: usize, offset: usize, uuids: &[String], info: 
         bad,
         "the file must be left untouched"
     );
-    assert_eq!(std::fs::read(dir.join("tree-head.json")).unwrap(), head);
+    assert_eq!(std::fs::read(support::head_file(dir)).unwrap(), head);
     let (code, out) = support::check(dir);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains(&format!("byte offset {offset}")), "{out}");
@@ -142,12 +142,12 @@ fn a_rollback_or_a_fork_is_refused_and_never_signed() {
         "entries.log",
         "log.json",
         "signing-key.pem",
-        "tree-head.json",
+        "tree-head.slots",
     ] {
         std::fs::copy(dir.path().join(name), old.path().join(name)).unwrap();
     }
     let (uuids, info) = populate(dir.path(), 10);
-    let head = std::fs::read(dir.path().join("tree-head.json")).unwrap();
+    let head = std::fs::read(support::head_file(dir.path())).unwrap();
     assert_eq!(stored_head(dir.path())["size"], 20);
     let log = dir.path().join("entries.log");
     let newest = std::fs::read(&log).unwrap();
@@ -160,15 +160,14 @@ fn a_rollback_or_a_fork_is_refused_and_never_signed() {
         .expect("rollback accepted");
     assert!(err.contains("rolled back"), "{err}");
     assert!(err.contains("byte offset"), "{err}");
-    assert_eq!(
-        std::fs::read(dir.path().join("tree-head.json")).unwrap(),
-        head
-    );
+    assert_eq!(std::fs::read(support::head_file(dir.path())).unwrap(), head);
     assert_eq!(support::check(dir.path()).0, 1);
 
-    // Fork: the old copy grows 10 other entries and replaces the newer log.
-    let (_, forked) = populate(old.path(), 10);
-    assert_eq!(forked["treeSize"], 20);
+    // Fork: the old copy grows 11 other entries and replaces the newer log (11, not 10: with
+    // 10 the forked log can be a few bytes shorter, as signatures vary in length, and is then
+    // refused as a rollback instead).
+    let (_, forked) = populate(old.path(), 11);
+    assert_eq!(forked["treeSize"], 21);
     assert_ne!(forked["rootHash"], info["rootHash"]);
     std::fs::copy(old.path().join("entries.log"), &log).unwrap();
     let err = Server::try_start(dir.path(), &[])
@@ -178,21 +177,18 @@ fn a_rollback_or_a_fork_is_refused_and_never_signed() {
         err.contains("fork") || err.contains("does not belong"),
         "{err}"
     );
-    assert_eq!(
-        std::fs::read(dir.path().join("tree-head.json")).unwrap(),
-        head
-    );
+    assert_eq!(std::fs::read(support::head_file(dir.path())).unwrap(), head);
     let (code, out) = support::check(dir.path());
     assert_eq!(code, 1, "{out}");
 
     // A missing stored head is refused, not recreated.
     std::fs::write(&log, &newest).unwrap();
-    std::fs::remove_file(dir.path().join("tree-head.json")).unwrap();
+    std::fs::remove_file(support::head_file(dir.path())).unwrap();
     let err = Server::try_start(dir.path(), &[])
         .err()
         .expect("missing head accepted");
-    assert!(err.contains("tree-head.json is missing"), "{err}");
-    std::fs::write(dir.path().join("tree-head.json"), &head).unwrap();
+    assert!(err.contains("tree-head.slots is missing"), "{err}");
+    std::fs::write(support::head_file(dir.path()), &head).unwrap();
 
     // Everything restored: the newest tree, unchanged.
     let server = Server::start(dir.path());
@@ -242,7 +238,7 @@ fn sets_are_stored_once_and_older_data_directories_migrate() {
         v1.extend_from_slice(body);
     }
     std::fs::write(&log, &v1).unwrap();
-    std::fs::remove_file(dir.path().join("tree-head.json")).unwrap();
+    std::fs::remove_file(support::head_file(dir.path())).unwrap();
     let meta: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("log.json")).unwrap()).unwrap();
     let legacy = serde_json::json!({"treeID": meta["treeID"], "created": meta["created"]});
@@ -265,6 +261,35 @@ fn sets_are_stored_once_and_older_data_directories_migrate() {
         serde_json::from_slice(&std::fs::read(dir.path().join("log.json")).unwrap()).unwrap();
     assert_eq!(meta["treeHead"], true);
     assert_eq!(&std::fs::read(&log).unwrap()[..8], b"TLOGWAL2");
+    drop(server);
+    assert_eq!(support::check(dir.path()).0, 0);
+}
+
+#[test]
+fn a_tree_head_json_from_the_previous_server_migrates_to_the_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let (uuids, info) = populate(dir.path(), 3);
+    let legacy = dir.path().join("tree-head.json");
+    let head = stored_head(dir.path());
+    std::fs::write(&legacy, serde_json::to_vec_pretty(&head).unwrap()).unwrap();
+    std::fs::remove_file(support::head_file(dir.path())).unwrap();
+    let (code, out) = support::check(dir.path());
+    assert_eq!(code, 0, "{out}");
+
+    let server = Server::start(dir.path());
+    let after = log_info(&server);
+    assert_eq!(after["treeSize"], info["treeSize"]);
+    assert_eq!(after["rootHash"], info["rootHash"]);
+    let (p, _) = Signer::new().hashedrekord(&random_artifact());
+    assert_eq!(server.post("/api/v1/log/entries", &p).status(), 201);
+    assert_eq!(stored_head(dir.path())["size"], 4);
+    assert!(!legacy.exists());
+    for uuid in &uuids {
+        assert_eq!(
+            server.get(&format!("/api/v1/log/entries/{uuid}")).status(),
+            200
+        );
+    }
     drop(server);
     assert_eq!(support::check(dir.path()).0, 0);
 }

@@ -254,3 +254,35 @@ pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+/// The stored tree head file of a data directory (two fixed-size slots, see `head.rs`).
+pub fn head_file(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("tree-head.slots")
+}
+
+/// The newest valid head slot's payload (magic, sequence, length, CRC32 over sequence, length
+/// and payload; 4096-byte slots).
+pub fn stored_head(data_dir: &Path) -> Value {
+    let bytes = std::fs::read(head_file(data_dir)).unwrap();
+    assert_eq!(bytes.len(), 8192);
+    let mut best: Option<(u64, Value)> = None;
+    for slot in bytes.chunks(4096) {
+        if &slot[..8] != b"TLOGHDS1" {
+            continue;
+        }
+        let seq = u64::from_le_bytes(slot[8..16].try_into().unwrap());
+        let len = u32::from_le_bytes(slot[16..20].try_into().unwrap()) as usize;
+        let crc = u32::from_le_bytes(slot[20..24].try_into().unwrap());
+        let Some(payload) = slot.get(24..24 + len) else {
+            continue;
+        };
+        let mut h = crc32fast::Hasher::new();
+        h.update(&slot[8..20]);
+        h.update(payload);
+        if h.finalize() != crc || best.as_ref().is_some_and(|(s, _)| *s > seq) {
+            continue;
+        }
+        best = Some((seq, serde_json::from_slice(payload).unwrap()));
+    }
+    best.expect("no valid head slot").1
+}

@@ -4,7 +4,8 @@
 # OCI registry and a local transparency log on 127.0.0.1, pushes a small image, then signs and
 # verifies the image (both storage formats) and a blob (three formats) with every signature
 # recorded in the log, finds a signature again with rekor-cli (the seed's "Hard mode"),
-# verifies bundles with the log stopped, and cross-checks signatures with openssl.
+# verifies bundles with the log stopped, cross-checks signatures with openssl, and verifies a
+# real keyless (Fulcio certificate) bundle offline by its GitHub Actions workflow identity.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ cargo build --release --locked -q -p cosign-cli -p tlog-server -p rekor-cli
 COSIGN="$PWD/target/release/cosign"
 TLOG_SERVER="$PWD/target/release/tlog-server"
 REKOR_CLI="$PWD/target/release/rekor-cli"
+CONFORMANCE="$PWD/crates/cosign-cli/tests/data/conformance"
 work=$(mktemp -d)
 cd "$work"
 cleanup() {
@@ -116,10 +118,29 @@ step "openssl dgst -sha256 -verify cosign.pub -signature <raw sig> artifact.txt"
 echo "$sig" | base64 -d > artifact.sig.der
 openssl dgst -sha256 -verify cosign.pub -signature artifact.sig.der artifact.txt
 
+# --- keyless verification: a real public-good bundle made by a GitHub Actions workflow ----------
+# (Fulcio certificate, SCT, Rekor entry; from the Sigstore conformance suite), checked offline
+# against the public-good trusted root by the workflow identity.
+WORKFLOW="https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+step cosign verify-blob --bundle happy-path.sigstore.json --trusted-root public-good.json \
+  --certificate-identity "$WORKFLOW" --certificate-oidc-issuer https://token.actions.githubusercontent.com a.txt
+cp "$CONFORMANCE/bundle-verify/happy-path-v0.3/bundle.sigstore.json" happy-path.sigstore.json
+cp "$CONFORMANCE/public-good/trusted_root.json" public-good.json
+cp "$CONFORMANCE/a.txt" a.txt
+"$COSIGN" verify-blob --bundle happy-path.sigstore.json --trusted-root public-good.json \
+  --certificate-identity "$WORKFLOW" --certificate-oidc-issuer https://token.actions.githubusercontent.com a.txt
+step "the same bundle for another identity (must fail)"
+if "$COSIGN" verify-blob --bundle happy-path.sigstore.json --trusted-root public-good.json \
+  --certificate-identity-regexp '^https://github.com/someone-else/' \
+  --certificate-oidc-issuer https://token.actions.githubusercontent.com a.txt; then
+  echo "a keyless bundle verified for the wrong identity: demo FAILED" >&2
+  exit 1
+fi
+
 step "echo tampered >> artifact.txt; cosign verify-blob ... (must fail)"
 echo tampered >> artifact.txt
 if "$COSIGN" verify-blob --key cosign.pub --bundle artifact.bundle --offline artifact.txt; then
   echo "tampered artifact verified: demo FAILED" >&2
   exit 1
 fi
-printf '\nDemo finished: image signatures in both storage formats and blob signatures in three formats, all recorded in the local transparency log and verified (online and offline), plus openssl interop.\n'
+printf '\nDemo finished: image signatures in both storage formats and blob signatures in three formats, all recorded in the local transparency log and verified (online and offline), plus openssl interop, and a real keyless bundle verified offline by its workflow identity.\n'

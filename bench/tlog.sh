@@ -30,6 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+: > "$work/server.log"   # exists before the first read (the background job opens it later)
 "$bin/tlog-server" serve --data-dir "$work/data" --addr 127.0.0.1:0 2>"$work/server.log" &
 server_pid=$!
 url=""

@@ -173,6 +173,10 @@ pub struct Candidate {
     pub entry: Option<LogEntry>,
     /// RFC 3161 timestamps over its signature (DER), from its bundle.
     pub timestamps: Vec<Vec<u8>>,
+    /// RFC 3161 timestamps over the envelope JSON itself: the `rfc3161timestamp` annotation of
+    /// a legacy `.att` layer (Go cosign stamps an attestation's payload, having no raw
+    /// signature there).
+    pub payload_timestamps: Vec<Vec<u8>>,
     /// The certificate stored with it (keyless signatures).
     pub certificate: Option<SigningCertificate>,
     /// How a certificate's identity is matched (Sigstore bundles: sigstore-go's way).
@@ -299,13 +303,22 @@ pub async fn check_candidate(
         EnvelopeCheck::Passed(passed) => *passed,
         EnvelopeCheck::OtherType(other) => return Ok(Checked::OtherType(other)),
     };
-    let times = crate::timestamps::verify_timestamps(
+    let mut times = crate::timestamps::verify_timestamps(
         &c.timestamps,
         &signature,
         policy.trusted_root,
         &c.name,
     )
     .map_err(|e| e.to_string())?;
+    times.extend(
+        crate::timestamps::verify_timestamps(
+            &c.payload_timestamps,
+            &c.envelope_json,
+            policy.trusted_root,
+            &c.name,
+        )
+        .map_err(|e| e.to_string())?,
+    );
     let tlog = match policy.tlog {
         None => None,
         Some(tv) => Some(
@@ -395,6 +408,7 @@ pub fn bundle_candidate(name: &str, bundle: &Bundle, checked: bool) -> Result<Ca
         envelope_json: env.to_json_compact_new(),
         entry: crate::tlog::bundle_log_entry_if(checked, bundle, name)?,
         timestamps: crate::timestamps::bundle_timestamps(bundle),
+        payload_timestamps: Vec::new(),
         certificate: bundle_certificate(bundle, name)?,
         identity_match: IdentityMatch::SigstoreBundle,
     })
@@ -451,6 +465,7 @@ mod tests {
     fn candidate(json: Vec<u8>) -> Candidate {
         Candidate {
             timestamps: Vec::new(),
+            payload_timestamps: Vec::new(),
             name: "test".into(),
             envelope_json: json,
             entry: None,

@@ -76,6 +76,7 @@ pub async fn verify_attestation(
                     envelope_json,
                     entry: None,
                     timestamps: Vec::new(),
+                    payload_timestamps: Vec::new(),
                     certificate: None,
                     identity_match: IdentityMatch::Cosign,
                 });
@@ -106,6 +107,7 @@ fn bundle_envelope(path: &Path, authority: &Authority, checked: bool) -> Result<
                 envelope_json: legacy.signature,
                 entry: legacy.entry,
                 timestamps: Vec::new(),
+                payload_timestamps: Vec::new(),
                 certificate,
                 identity_match: IdentityMatch::Cosign,
             })

@@ -15,7 +15,7 @@ use std::time::Instant;
 use cosign_oci::{ImageRef, Reference, Registry, Repository};
 use cosign_types::annotations::{
     BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, PREDICATE_TYPE_ANNOTATION,
-    SIGNATURE_ANNOTATION,
+    RFC3161_TIMESTAMP_ANNOTATION, SIGNATURE_ANNOTATION,
 };
 use cosign_types::bundle::{Bundle, BundleContent, bundle_version};
 use cosign_types::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
@@ -352,11 +352,24 @@ fn legacy_candidates(
                 continue;
             }
         };
+        let payload_timestamps = match e.descriptor.annotations.get(RFC3161_TIMESTAMP_ANNOTATION) {
+            None => Vec::new(),
+            Some(text) => match cosign_types::Rfc3161Timestamp::from_json(text.as_bytes()) {
+                Ok(ts) => vec![ts.signed_rfc3161_timestamp],
+                Err(err) => {
+                    errors.push(format!(
+                        "{name}: the RFC 3161 timestamp annotation is malformed: {err}"
+                    ));
+                    continue;
+                }
+            },
+        };
         out.push(Candidate {
             name,
             envelope_json: e.payload.as_ref().clone(),
             entry,
             timestamps: Vec::new(),
+            payload_timestamps,
             certificate,
             identity_match: crate::keyless::IdentityMatch::Cosign,
         });

@@ -16,6 +16,7 @@ mod fakes;
 mod legacy_first;
 mod log_binding;
 mod lost_update;
+mod timestamps;
 
 use std::collections::BTreeMap;
 

@@ -222,6 +222,12 @@ impl MerkleTree {
         self.levels.first().map_or(0, |l| l.len() as u64)
     }
 
+    /// The hashes of the complete, aligned subtrees of `2^level` leaves, left to right (level 0:
+    /// the leaves). What C2SP hash tiles of level `L` hold is level `8 * L`.
+    pub fn level(&self, level: usize) -> &[Hash] {
+        self.levels.get(level).map_or(&[], Vec::as_slice)
+    }
+
     /// Appends a leaf hash (see [`leaf_hash`]) and returns its index.
     pub fn push(&mut self, leaf: Hash) -> u64 {
         if self.levels.is_empty() {

@@ -12,7 +12,7 @@
 //! 1234067 is `x001/x234/067`.
 
 use crate::tlog::Hash;
-use cosign_tlog::merkle::node_hash;
+use cosign_tlog::merkle::MerkleTree;
 
 /// Hashes (or entries) per full tile.
 pub const TILE_WIDTH: u64 = 256;
@@ -124,39 +124,22 @@ pub fn parse_entry_bundle(mut data: &[u8]) -> Option<Vec<&[u8]>> {
     Some(out)
 }
 
-/// Every complete, aligned subtree of the log: `levels[h][i]` is the hash of leaves
-/// `[i * 2^h, (i + 1) * 2^h)`. Level `8 * L` is what the hash tiles of level `L` hold.
+/// Every complete, aligned subtree of the log (kept by the tile publisher, behind the log's own
+/// tree): level `8 * L` is what the hash tiles of level `L` hold.
 #[derive(Debug, Default)]
 pub struct Subtrees {
-    levels: Vec<Vec<Hash>>,
+    tree: MerkleTree,
 }
 
 impl Subtrees {
     /// Appends a leaf hash.
     pub fn push(&mut self, leaf: Hash) {
-        let mut level = 0;
-        let mut carry = leaf;
-        loop {
-            if self.levels.len() <= level {
-                self.levels.push(Vec::new());
-            }
-            let current = &mut self.levels[level];
-            current.push(carry);
-            let n = current.len();
-            if n % 2 == 1 {
-                break;
-            }
-            carry = node_hash(&current[n - 2], &current[n - 1]);
-            level += 1;
-        }
+        self.tree.push(leaf);
     }
 
     /// The complete nodes of height `8 * tile_level`.
     pub fn tile_level(&self, tile_level: usize) -> &[Hash] {
-        self.levels
-            .get(tile_level * TILE_HEIGHT)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.tree.level(tile_level * TILE_HEIGHT)
     }
 
     /// The bytes of hash tile `(level, index)` with `width` hashes.

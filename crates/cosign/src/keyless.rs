@@ -98,6 +98,24 @@ impl Authority {
         }
     }
 
+    /// A Sigstore bundle made with a certificate is verified by identity, one made with a key
+    /// by `--key` (sigstore-go: "expected key signature, not certificate").
+    pub fn check_bundle(&self, bundle: &cosign_types::Bundle, name: &str) -> Result<(), Error> {
+        let keyed = matches!(
+            bundle.verification_material.content,
+            cosign_types::bundle::VerificationMaterialContent::PublicKey(_)
+        );
+        match (self, keyed) {
+            (Self::Key(_), false) => Err(Error::Verification(format!(
+                "{name}: expected key signature, not certificate (it was signed keyless: verify it with --certificate-identity and --certificate-oidc-issuer)"
+            ))),
+            (Self::Certificate(_), true) => Err(Error::Verification(format!(
+                "{name} was signed with a key, not a certificate: verify it with --key"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// The last step of verifying a signature made with a certificate: the certificate checked
     /// at the signing times proven by its log entry (`tlog`) and timestamps; `log_checked` is
     /// false when the log was skipped. Nothing to do for a key.

@@ -6,7 +6,7 @@ use std::path::Path;
 use cosign_crypto::{PublicKey, SignatureScheme};
 use cosign_tlog::LogEntry;
 use cosign_tlog::entry::Body;
-use cosign_types::bundle::{Bundle, BundleContent, MessageSignature, VerificationMaterialContent};
+use cosign_types::bundle::{Bundle, BundleContent, MessageSignature};
 use cosign_types::{Digest, HashAlgorithm};
 
 use super::bundle::{BUNDLE_LIMIT, BundleFile, read_bundle};
@@ -187,7 +187,7 @@ fn bundle_material(path: &Path, authority: &Authority, checked: bool) -> Result<
             })))
         }
         (name, BundleFile::Sigstore(bundle)) => {
-            check_bundle_authority(&bundle, authority, &name)?;
+            authority.check_bundle(&bundle, &name)?;
             match &bundle.content {
                 BundleContent::DsseEnvelope(_) => Ok(Material::Envelope(Box::new(
                     crate::attestation::bundle_candidate(&name, &bundle, checked)?,
@@ -197,24 +197,6 @@ fn bundle_material(path: &Path, authority: &Authority, checked: bool) -> Result<
                 ))),
             }
         }
-    }
-}
-
-/// A Sigstore bundle made with a certificate is verified by identity, one made with a key by
-/// `--key` (sigstore-go: "expected key signature, not certificate").
-fn check_bundle_authority(bundle: &Bundle, authority: &Authority, name: &str) -> Result<(), Error> {
-    let keyed = matches!(
-        bundle.verification_material.content,
-        VerificationMaterialContent::PublicKey(_)
-    );
-    match (authority, keyed) {
-        (Authority::Key(_), false) => Err(Error::Verification(format!(
-            "{name}: expected key signature, not certificate (it was signed keyless: verify it with --certificate-identity and --certificate-oidc-issuer)"
-        ))),
-        (Authority::Certificate(_), true) => Err(Error::Verification(format!(
-            "{name} was signed with a key, not a certificate: verify it with --key"
-        ))),
-        _ => Ok(()),
     }
 }
 

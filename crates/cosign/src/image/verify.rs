@@ -14,7 +14,7 @@ use cosign_types::annotations::{
     BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, RFC3161_TIMESTAMP_ANNOTATION,
     SIGNATURE_ANNOTATION,
 };
-use cosign_types::bundle::{BundleContent, VerificationMaterialContent};
+use cosign_types::bundle::BundleContent;
 use cosign_types::dsse::IN_TOTO_PAYLOAD_TYPE;
 use cosign_types::{Digest, SimpleSigning};
 use futures_util::stream::{self, StreamExt};
@@ -508,23 +508,9 @@ fn check_bundle(
 ) -> Result<Pending, String> {
     let name = &rb.manifest_digest;
     let bundle_name = format!("bundle {name}");
-    let keyed = matches!(
-        rb.bundle.verification_material.content,
-        VerificationMaterialContent::PublicKey(_)
-    );
-    match (&opts.authority, keyed) {
-        (Authority::Key(_), false) => {
-            return Err(format!(
-                "{bundle_name}: expected key signature, not certificate (it was signed keyless: verify it with --certificate-identity and --certificate-oidc-issuer)"
-            ));
-        }
-        (Authority::Certificate(_), true) => {
-            return Err(format!(
-                "{bundle_name} was signed with a key, not a certificate: verify it with --key"
-            ));
-        }
-        _ => {}
-    }
+    opts.authority
+        .check_bundle(&rb.bundle, &bundle_name)
+        .map_err(|e| e.to_string())?;
     let carried = crate::attestation::bundle_certificate(&rb.bundle, &bundle_name)
         .map_err(|e| e.to_string())?;
     let (key, certificate) = opts

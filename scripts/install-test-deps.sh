@@ -100,7 +100,11 @@ fi
 # The modules need Go >= 1.26: GOTOOLCHAIN=auto lets Go >= 1.21 fetch that toolchain through the
 # module proxy; an older `go` (Debian 12's golang-go is 1.19) gets it here from the same proxy.
 GO_TOOLCHAIN_VERSION=go1.26.8
-go_minor() { go env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p'; }
+# The minor version of `go` (empty when there is none).
+go_minor() {
+  command -v go >/dev/null 2>&1 || return 0
+  go env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p'
+}
 ensure_go() {
   local minor
   minor=$(go_minor)
@@ -119,7 +123,7 @@ ensure_go() {
     proxy=${proxy%%[,|]*}
     case "$proxy" in direct | off) proxy=https://proxy.golang.org ;; esac
     local mod=golang.org/toolchain@v0.0.1-$GO_TOOLCHAIN_VERSION.linux-$arch
-    echo "==> $(go version 2>/dev/null || echo 'go: none') is too old; fetching $mod from $proxy" >&2
+    echo "==> $(go version 2>/dev/null || echo 'no go'): fetching $mod from $proxy" >&2
     local tmp
     tmp=$(mktemp -d)
     curl -fsSL -o "$tmp/toolchain.zip" "$proxy/golang.org/toolchain/@v/v0.0.1-$GO_TOOLCHAIN_VERSION.linux-$arch.zip"

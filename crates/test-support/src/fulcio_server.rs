@@ -26,7 +26,7 @@
 //! - The config (`--config-path`, JSON) maps each issuer URL to `{"IssuerURL", "ClientID":
 //!   "sigstore", "Type"}`; Fulcio fetches each issuer's discovery document at start.
 //!
-//! Starting takes about 0.1 s after the binary is loaded.
+//! Starting takes 40 to 75 ms here (until `/api/v2/trustBundle` answers; 2 shared cores).
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -22,7 +22,7 @@
 //! second instance exits with `listen tcp :2112: bind: address already in use`). So a test
 //! binary runs one TSA, shared by every [`TimestampServer`] handle alive at the same time, and
 //! test processes take turns through a file lock (`$TMPDIR/cosign-rs-timestamp-server-2112.lock`)
-//! held while it runs. Starting takes about 20 ms after the binary is loaded.
+//! held while it runs. Starting takes 35 to 60 ms here (until the chain is served).
 
 use std::fs::File;
 use std::path::PathBuf;

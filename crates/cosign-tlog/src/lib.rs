@@ -12,6 +12,7 @@
 //! - [`LogEntry`], [`verify_entry`]: an entry from the API or a bundle, verified against
 //!   [`TrustedLogs`] and bound to the artifact, signature and key ([`Expected`]).
 //! - [`RekorClient`]: the REST API, with every answer size-capped.
+//! - [`RekorV2Client`]: the Rekor v2 (rekor-tiles) write API, `POST /api/v2/log/entries`.
 //!
 //! The crate prints nothing, reads no environment and never panics on server data.
 #![forbid(unsafe_code)]
@@ -29,6 +30,7 @@ mod schemes;
 pub mod set;
 mod time;
 pub mod trusted_root;
+pub mod v2client;
 mod verify;
 
 pub use client::{
@@ -37,6 +39,7 @@ pub use client::{
 };
 pub use error::TlogError;
 pub use log_entry::{InclusionProof, LogEntry};
+pub use v2client::RekorV2Client;
 pub use verify::{Expected, TrustedLog, TrustedLogs, VerifiedEntry, verify_entry, verify_entry_at};
 
 /// Whether `text` is an entry UUID (64 hex) or entry ID (80 hex: 16-hex tree ID + UUID).
@@ -53,6 +56,7 @@ mod tests {
     #[test]
     fn public_types_are_send_and_sync() {
         send_sync::<RekorClient>();
+        send_sync::<RekorV2Client>();
         send_sync::<TlogError>();
         send_sync::<LogEntry>();
         send_sync::<TrustedLogs>();

@@ -25,9 +25,9 @@ use crate::x509::Certificate;
 const RFC3339_LAYOUT: &str = "2006-01-02T15:04:05Z07:00";
 /// Unix seconds of Go's zero `time.Time` (0001-01-01T00:00:00Z), also protobuf's earliest
 /// timestamp.
-const GO_ZERO_SECS: i64 = -62_135_596_800;
+pub(crate) const GO_ZERO_SECS: i64 = -62_135_596_800;
 /// Unix seconds of 9999-12-31T23:59:59Z, protobuf's latest timestamp.
-const MAX_TIMESTAMP_SECS: i64 = 253_402_300_799;
+pub(crate) const MAX_TIMESTAMP_SECS: i64 = 253_402_300_799;
 /// Largest PEM file read for a key or a certificate chain.
 const MAX_PEM_FILE: u64 = 1024 * 1024;
 
@@ -37,11 +37,11 @@ const MAX_PEM_FILE: u64 = 1024 * 1024;
 pub struct CreateError(String);
 
 impl CreateError {
-    fn new(msg: impl Into<String>) -> Self {
+    pub(crate) fn new(msg: impl Into<String>) -> Self {
         Self(msg.into())
     }
 
-    fn wrap(self, context: &str) -> Self {
+    pub(crate) fn wrap(self, context: &str) -> Self {
         Self(format!("{context}: {}", self.0))
     }
 }
@@ -62,12 +62,12 @@ impl Instant {
     }
 
     /// Go's zero `time.Time`, which sigstore-go treats as "not set" for an end.
-    fn is_go_zero(self) -> bool {
+    pub(crate) fn is_go_zero(self) -> bool {
         self.secs == GO_ZERO_SECS && self.nanos == 0
     }
 
     /// protojson's form: RFC 3339 in UTC with 0, 3, 6 or 9 fraction digits.
-    fn protojson(self) -> Result<String, CreateError> {
+    pub(crate) fn protojson(self) -> Result<String, CreateError> {
         if !(GO_ZERO_SECS..=MAX_TIMESTAMP_SECS).contains(&self.secs) {
             return Err(CreateError::new(format!(
                 "proto: google.protobuf.Timestamp: seconds out of range {}",
@@ -358,7 +358,7 @@ fn is_ca(cert: &Certificate) -> bool {
 
 /// The `key=value,...` pairs of a service specification (keys and values trimmed; a later key
 /// replaces an earlier one).
-fn parse_kvs(spec: &str) -> Result<Vec<(String, String)>, CreateError> {
+pub(crate) fn parse_kvs(spec: &str) -> Result<Vec<(String, String)>, CreateError> {
     let mut kvs: Vec<(String, String)> = Vec::new();
     for pair in spec.split(',') {
         let (k, v) = pair
@@ -373,7 +373,7 @@ fn parse_kvs(spec: &str) -> Result<Vec<(String, String)>, CreateError> {
     Ok(kvs)
 }
 
-fn kv<'a>(kvs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+pub(crate) fn kv<'a>(kvs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     kvs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 

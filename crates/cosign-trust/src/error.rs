@@ -230,6 +230,20 @@ pub enum TrustError {
         /// What is wrong.
         reason: String,
     },
+    /// A signing config (`signing_config.v0.2.json`) is not valid; the reason is protojson's
+    /// or sigstore-go's wording (callers say which file).
+    #[error("{reason}")]
+    BadSigningConfig {
+        /// What is wrong.
+        reason: String,
+    },
+    /// No service of a signing config fits (validity, API version, selector), in sigstore-go's
+    /// wording.
+    #[error("{reason}")]
+    ServiceSelection {
+        /// Why none was selected.
+        reason: String,
+    },
     /// A certificate, SCT, timestamp or other DER structure could not be parsed.
     #[error("parsing {what}: {reason}")]
     Parse {

@@ -11,6 +11,8 @@
 //!   `--certificate-oidc-issuer[-regexp]`, `--certificate-github-workflow-*`).
 //! - [`timestamp`]: RFC 3161 timestamp tokens against the trusted root's timestamp authorities.
 //! - [`sct`]: signed certificate timestamps (embedded and detached) against its CT logs.
+//! - [`signing_config`]: Sigstore signing configs (which Fulcio, OIDC provider, Rekor logs and
+//!   timestamp authorities a signer uses) and `cosign signing-config create`.
 //!
 //! The crate prints nothing, reads no environment variables (callers pass paths and URLs) and
 //! never panics on data from a file or the network.
@@ -21,6 +23,7 @@ pub mod create;
 mod error;
 pub mod identity;
 pub mod sct;
+pub mod signing_config;
 pub mod timestamp;
 pub mod trusted_root;
 pub mod tuf;

@@ -151,6 +151,30 @@ pub const REGISTRY: &[EnvVar] = &[
         true,
     ),
     var(
+        "BUILDKITE_AGENT_ACCESS_TOKEN",
+        "is an access token used to identify the Buildkite agent",
+        "string with an access token",
+        true,
+    ),
+    var(
+        "BUILDKITE_AGENT_ENDPOINT",
+        "the Buildkite agent endpoint",
+        "string with an endpoint",
+        false,
+    ),
+    var(
+        "BUILDKITE_AGENT_LOG_LEVEL",
+        "the log level for the Buildkite agent",
+        "string with log level, either debug, notice, info, error, warn, fatal (default: notice)",
+        false,
+    ),
+    var(
+        "BUILDKITE_JOB_ID",
+        "the Buildkite job ID to claim in the OIDC token",
+        "string with a job ID",
+        false,
+    ),
+    var(
         "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDKMS",
         "overrides the Google Cloud KMS API endpoint for gcpkms:// keys",
         "string with a URL (default https://cloudkms.googleapis.com/)",

@@ -23,7 +23,8 @@ use cosign_types::{Digest, HashAlgorithm};
 
 use crate::certs::Certificate;
 use crate::keyless::{Authority, IdentityMatch, SigningCertificate};
-use crate::tlog::{TlogOutcome, TlogUpload, TlogVerify};
+use crate::tlog::{TlogOutcome, TlogVerify};
+use crate::witness::{Signed, SignedBy, Witnessed, Witnesses};
 use crate::{Error, Signer};
 
 /// Most signatures examined on one envelope.
@@ -53,6 +54,18 @@ pub struct SignedAttestation {
     pub signature: Vec<u8>,
     /// The log entry, when recorded.
     pub entry: Option<LogEntry>,
+    /// RFC 3161 timestamps (DER) over what [`Stamped`] said: the signature (bundles) or
+    /// the envelope JSON (legacy `.att` layers and attestation files).
+    pub timestamps: Vec<Vec<u8>>,
+}
+
+/// What the timestamps of an attestation cover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stamped {
+    /// The raw signature (Sigstore bundles, as sigstore-go stamps them).
+    Signature,
+    /// The envelope JSON (Go cosign's legacy attestation layers and files).
+    Envelope,
 }
 
 impl SignedAttestation {
@@ -69,6 +82,7 @@ impl SignedAttestation {
                 key,
                 certificate,
                 self.entry.as_ref(),
+                &self.timestamps,
             )?,
             content: BundleContent::DsseEnvelope(self.envelope.clone()),
         }
@@ -96,13 +110,15 @@ impl SignedAttestation {
 }
 
 /// Signs `statement` as a DSSE envelope (payload type `application/vnd.in-toto+json`, signature
-/// over the PAE) and, with `tlog`, records it as `entry_type` and checks the log's answer.
+/// over the PAE); then the witnesses record it (as `entry_type` on Rekor v1) and timestamp
+/// what `stamped` says, and their answers are checked.
 pub async fn sign_statement(
     signer: &Signer,
     statement: Vec<u8>,
     certificate: Option<&Certificate>,
-    tlog: Option<&TlogUpload>,
+    witnesses: Option<&Witnesses>,
     entry_type: RekorEntryType,
+    stamped: Stamped,
 ) -> Result<SignedAttestation, Error> {
     // DSSE signs the whole PAE, which is in memory: Ed25519 keys sign it pure, as Rekor's dsse
     // and intoto types verify it (only a digest-only remote signer falls back to Ed25519ph).
@@ -118,30 +134,41 @@ pub async fn sign_statement(
         }],
     };
     let envelope_json = envelope.to_json_compact_new();
-    let mut entry = None;
-    if let Some(up) = tlog {
+    let mut witnessed = Witnessed::default();
+    if let Some(w) = witnesses.filter(|w| w.any()) {
         let pem = certificate
             .map(|c| c.pem.clone())
             .or_else(|| signer.certificate_pem())
             .unwrap_or_else(|| signer.public_key().to_pem());
         let key = signer.public_key();
-        entry = Some(match entry_type {
-            RekorEntryType::Dsse => {
-                crate::tlog::upload_dsse(up, &envelope_json, &signature, &key, pem.as_bytes())
-                    .await?
-            }
-            RekorEntryType::Intoto => {
-                crate::tlog::upload_intoto(up, &envelope_json, &signature, &key, pem.as_bytes())
-                    .await?
-            }
-        });
+        let stamped = match stamped {
+            Stamped::Signature => signature.as_slice(),
+            Stamped::Envelope => envelope_json.as_slice(),
+        };
+        witnessed = w
+            .witness(
+                Signed::Envelope {
+                    json: &envelope_json,
+                    signature: &signature,
+                    entry_type,
+                    pae: &pae,
+                },
+                SignedBy {
+                    key: &key,
+                    certificate,
+                    verifier_pem: &pem,
+                },
+                stamped,
+            )
+            .await?;
     }
     Ok(SignedAttestation {
         statement,
         envelope,
         envelope_json,
         signature,
-        entry,
+        entry: witnessed.entry,
+        timestamps: witnessed.timestamps,
     })
 }
 
@@ -453,9 +480,16 @@ mod tests {
     }
 
     async fn signed(key: &Signer, statement: Vec<u8>) -> SignedAttestation {
-        sign_statement(key, statement, None, None, RekorEntryType::Dsse)
-            .await
-            .unwrap()
+        sign_statement(
+            key,
+            statement,
+            None,
+            None,
+            RekorEntryType::Dsse,
+            Stamped::Signature,
+        )
+        .await
+        .unwrap()
     }
 
     fn statement(ptype: &str, predicate: &str) -> Vec<u8> {

@@ -19,6 +19,7 @@ pub mod signer;
 pub use cosign_types::time;
 pub mod timestamps;
 pub mod tlog;
+pub mod witness;
 
 pub use error::Error;
 pub use signer::Signer;

@@ -19,12 +19,18 @@ pub struct SignBlobArgs {
     /// Transparency log flags.
     #[command(flatten)]
     pub rekor: RekorArgs,
+    /// Keyless and service flags.
+    #[command(flatten)]
+    pub services: SigningServicesArgs,
     /// write everything required to verify the blob to a FILE
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
-    /// write a Sigstore bundle v0.3 (protobuf JSON) to --bundle instead of the legacy formats
-    #[arg(long)]
-    pub new_bundle_format: bool,
+    /// output bundle in new format that contains all verification material (the default with --bundle; =false writes cosign's legacy bundle)
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = crate::settings::parse_go_bool)]
+    pub new_bundle_format: Option<bool>,
+    /// write the RFC3161 timestamp to a file
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub rfc3161_timestamp: Option<PathBuf>,
     /// whether to base64 encode the output
     #[arg(long, default_value_t = true, hide = true)]
     pub b64: bool,
@@ -86,6 +92,9 @@ pub struct AttestBlobArgs {
     /// Transparency log flags.
     #[command(flatten)]
     pub rekor: RekorArgs,
+    /// Keyless and service flags.
+    #[command(flatten)]
+    pub services: SigningServicesArgs,
     /// path to the predicate file, or - for standard input
     #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub predicate: Option<String>,
@@ -101,9 +110,12 @@ pub struct AttestBlobArgs {
     /// write everything required to verify the attestation to FILE
     #[arg(long, value_name = "FILE")]
     pub bundle: Option<PathBuf>,
-    /// write a Sigstore bundle v0.3 (protobuf JSON) to --bundle instead of the legacy format
-    #[arg(long)]
-    pub new_bundle_format: bool,
+    /// output bundle in new format that contains all verification material (the default with --bundle; =false writes cosign's legacy bundle)
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = crate::settings::parse_go_bool)]
+    pub new_bundle_format: Option<bool>,
+    /// write the RFC3161 timestamp to a file
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub rfc3161_timestamp: Option<PathBuf>,
     /// write the signed DSSE envelope to FILE instead of standard output
     #[arg(long, value_name = "FILE", hide = true)]
     pub output_signature: Option<PathBuf>,

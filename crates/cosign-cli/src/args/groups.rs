@@ -196,3 +196,85 @@ impl CertVerifyArgs {
         self.certificate_identity.is_some() || self.certificate_identity_regexp.is_some()
     }
 }
+
+/// The keyless and service flags of the signing commands (sign, sign-blob, attest,
+/// attest-blob): Fulcio, the OIDC identity token, timestamp authorities, signing configs and the
+/// trusted root that checks what the services answer. Go's deprecated flags are hidden, as Go
+/// hides them.
+#[derive(Debug, Args)]
+pub struct SigningServicesArgs {
+    /// address of sigstore PKI server
+    #[arg(
+        long,
+        default_value = "https://fulcio.sigstore.dev",
+        value_name = "URL",
+        hide = true
+    )]
+    pub fulcio_url: String,
+    /// identity token to use for certificate from fulcio. the token or a path to a file containing the token is accepted.
+    #[arg(long, value_name = "TOKEN")]
+    pub identity_token: Option<String>,
+    /// fulcio interactive oauth2 flow to use for certificate from fulcio. Defaults to determining the flow based on the runtime environment. (options) normal|device|token|client_credentials
+    #[arg(long, value_name = "FLOW")]
+    pub fulcio_auth_flow: Option<String>,
+    /// skip verifying fulcio published to the SCT (this should only be used for testing).
+    #[arg(long, hide = true)]
+    pub insecure_skip_verify: bool,
+    /// OIDC provider to be used to issue ID token
+    #[arg(
+        long,
+        default_value = cosign_keyless::oidc::DEFAULT_OIDC_ISSUER,
+        value_name = "URL",
+        hide = true
+    )]
+    pub oidc_issuer: String,
+    /// OIDC client ID for application
+    #[arg(long, default_value = "sigstore", value_name = "ID")]
+    pub oidc_client_id: String,
+    /// Path to file containing OIDC client secret for application
+    #[arg(long, value_name = "FILE")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// OIDC redirect URL (Optional). The default oidc-redirect-url is 'http://localhost:0/auth/callback'.
+    #[arg(long, value_name = "URL")]
+    pub oidc_redirect_url: Option<String>,
+    /// Specify the provider to get the OIDC token from (Optional). If unset, all options will be tried. Options include: [spiffe, google, github-actions, filesystem, buildkite-agent]
+    #[arg(long, value_name = "PROVIDER")]
+    pub oidc_provider: Option<String>,
+    /// Disable ambient OIDC providers. When true, ambient credentials will not be read
+    #[arg(long)]
+    pub oidc_disable_ambient_providers: bool,
+    /// issue a code signing certificate from Fulcio, even if a key is provided
+    #[arg(long, hide = true)]
+    pub issue_certificate: bool,
+    /// signing algorithm to use for signing/hashing (allowed ecdsa-sha2-256-nistp256, ecdsa-sha2-384-nistp384, ecdsa-sha2-512-nistp521, rsa-sign-pkcs1-2048-sha256, rsa-sign-pkcs1-3072-sha256, rsa-sign-pkcs1-4096-sha256)
+    #[arg(
+        long,
+        default_value = "ecdsa-sha2-256-nistp256",
+        value_name = "ALGORITHM"
+    )]
+    pub signing_algorithm: String,
+    /// path to the X.509 CA certificate file in PEM format to be used for the connection to the TSA Server
+    #[arg(long, value_name = "FILE")]
+    pub timestamp_client_cacert: Option<PathBuf>,
+    /// path to the X.509 certificate file in PEM format to be used for the connection to the TSA Server
+    #[arg(long, value_name = "FILE")]
+    pub timestamp_client_cert: Option<PathBuf>,
+    /// path to the X.509 private key file in PEM format to be used, together with the 'timestamp-client-cert' value, for the connection to the TSA Server
+    #[arg(long, value_name = "FILE")]
+    pub timestamp_client_key: Option<PathBuf>,
+    /// SAN name to use as the 'ServerName' tls.Config field to verify the mTLS connection to the TSA Server
+    #[arg(long, value_name = "NAME")]
+    pub timestamp_server_name: Option<String>,
+    /// url to the Timestamp RFC3161 server, default none. Must be the path to the API to request timestamp responses, e.g. https://freetsa.org/tsr
+    #[arg(long, value_name = "URL", hide = true)]
+    pub timestamp_server_url: Option<String>,
+    /// whether to use a TUF-provided signing config for the service URLs (used when a Sigstore bundle is written and no service URL flag is given)
+    #[arg(long, default_value_t = true)]
+    pub use_signing_config: bool,
+    /// path to a signing config file
+    #[arg(long, value_name = "FILE")]
+    pub signing_config: Option<PathBuf>,
+    /// optional path to a TrustedRoot JSON file to verify a signature after signing
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+}

@@ -23,6 +23,9 @@ pub struct SignArgs {
     /// Transparency log flags.
     #[command(flatten)]
     pub rekor: RekorArgs,
+    /// Keyless and service flags.
+    #[command(flatten)]
+    pub services: SigningServicesArgs,
     /// Registry flags.
     #[command(flatten)]
     pub registry: RegistryArgs,
@@ -240,6 +243,9 @@ pub struct AttestArgs {
     /// Transparency log flags.
     #[command(flatten)]
     pub rekor: RekorArgs,
+    /// Keyless and service flags.
+    #[command(flatten)]
+    pub services: SigningServicesArgs,
     /// Registry flags.
     #[command(flatten)]
     pub registry: RegistryArgs,

@@ -13,7 +13,7 @@ use crate::ctx::Ctx;
 use crate::output::StderrReporter;
 use crate::settings::inputs::{read_input, read_predicate};
 use crate::settings::registry;
-use crate::settings::signing::SigningSettings;
+use crate::settings::signing::{SigningRequest, SigningSettings};
 
 pub fn run(args: &AttestArgs, ctx: &Ctx<'_>) -> Result<()> {
     crate::settings::keys::refuse_sk(args.key.sk)?;
@@ -22,7 +22,6 @@ pub fn run(args: &AttestArgs, ctx: &Ctx<'_>) -> Result<()> {
     };
     let entry_type = RekorEntryType::from(args.rekor_entry_type);
     let predicate_type = PredicateType::parse(&args.predicate_type)?;
-    crate::settings::signing::signing_key_ref(&args.key)?;
     if args.new_bundle_format && args.no_upload && args.bundle.is_none() {
         bail!(
             "must enable upload to the OCI registry or specify a local --bundle path with --new-bundle-format"
@@ -30,13 +29,21 @@ pub fn run(args: &AttestArgs, ctx: &Ctx<'_>) -> Result<()> {
     }
     let image = args.image.clone();
     let predicate = read_predicate(ctx, predicate_arg)?;
-    let stdin_busy = (predicate_arg == "-").then_some("the predicate");
+    let req = SigningRequest {
+        key: &args.key,
+        rekor: &args.rekor,
+        services: &args.services,
+        stdin_busy: (predicate_arg == "-").then_some("the predicate"),
+        sigstore_bundle: args.new_bundle_format,
+    };
+    req.check()?;
     let reg = registry::client(&args.registry, ctx.timeout)?;
     let SigningSettings {
         signer: key,
         certificate,
-        tlog,
-    } = SigningSettings::resolve(&args.key, &args.rekor, ctx, stdin_busy)?;
+        chain,
+        witnesses,
+    } = SigningSettings::resolve(&req, ctx)?;
     let opts = AttestOptions {
         predicate_type,
         predicate,
@@ -46,7 +53,8 @@ pub fn run(args: &AttestArgs, ctx: &Ctx<'_>) -> Result<()> {
         new_bundle_format: args.new_bundle_format,
         storage: registry::storage(&args.registry)?,
         certificate,
-        tlog,
+        certificate_chain: chain,
+        witnesses,
         entry_type,
     };
     let out = ctx

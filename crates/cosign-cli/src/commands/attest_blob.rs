@@ -2,7 +2,7 @@
 //! whose digest is computed in one streaming pass.
 
 use anyhow::{Context as _, Result, bail};
-use cosign::attestation::{RekorEntryType, sign_statement};
+use cosign::attestation::{RekorEntryType, Stamped, sign_statement};
 use cosign::blob::BlobInput;
 use cosign::blob::attest::{
     ClaimedSubject, VerifyBlobAttestationOptions, blob_statement, check_statement,
@@ -15,7 +15,7 @@ use cosign_types::predicate::PredicateType;
 use crate::args::{AttestBlobArgs, VerifyBlobAttestationArgs};
 use crate::ctx::Ctx;
 use crate::settings::inputs::{parse_hex_digest, read_input, read_predicate};
-use crate::settings::signing::SigningSettings;
+use crate::settings::signing::{SigningRequest, SigningSettings};
 
 pub fn attest(args: &AttestBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
     crate::settings::keys::refuse_sk(args.key.sk)?;
@@ -23,15 +23,25 @@ pub fn attest(args: &AttestBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
         bail!("one of --predicate or --statement must be set");
     }
     let entry_type = RekorEntryType::from(args.rekor_entry_type);
-    crate::settings::signing::signing_key_ref(&args.key)?;
-    if args.new_bundle_format {
-        if args.bundle.is_none() {
-            bail!("must specify --bundle with --new-bundle-format");
-        }
+    if args.new_bundle_format == Some(true) && args.bundle.is_none() {
+        bail!("must specify --bundle with --new-bundle-format");
+    }
+    // A Sigstore bundle to --bundle unless --new-bundle-format=false (decision 0015).
+    let sigstore_bundle = args.bundle.is_some() && args.new_bundle_format != Some(false);
+    let req = SigningRequest {
+        key: &args.key,
+        rekor: &args.rekor,
+        services: &args.services,
+        stdin_busy: None,
+        sigstore_bundle,
+    };
+    req.check()?;
+    if sigstore_bundle {
         for (flag, given) in [
             ("--output-signature", args.output_signature.is_some()),
             ("--output-attestation", args.output_attestation.is_some()),
             ("--output-certificate", args.output_certificate.is_some()),
+            ("--rfc3161-timestamp", args.rfc3161_timestamp.is_some()),
         ] {
             if given {
                 ctx.printer.warn(&format!(
@@ -86,18 +96,28 @@ pub fn attest(args: &AttestBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
             &cosign::time::rfc3339(cosign::time::now_unix()),
         )?
     };
+    let req = SigningRequest { stdin_busy, ..req };
     let SigningSettings {
         signer: key,
         certificate,
-        tlog,
-    } = SigningSettings::resolve(&args.key, &args.rekor, ctx, stdin_busy)?;
+        witnesses,
+        ..
+    } = SigningSettings::resolve(&req, ctx)?;
+    // Go's verifiers check a legacy attestation's timestamp over the envelope, a bundle's over
+    // the signature.
+    let stamped = if sigstore_bundle {
+        Stamped::Signature
+    } else {
+        Stamped::Envelope
+    };
     let signed = ctx.block_on(async {
         Ok(sign_statement(
             &key,
             statement,
             certificate.as_ref(),
-            tlog.as_ref(),
+            Some(&witnesses),
             entry_type,
+            stamped,
         )
         .await?)
     })?;
@@ -106,7 +126,7 @@ pub fn attest(args: &AttestBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
             .info(&crate::output::tlog_entry_created(e.log_index));
     }
     if let Some(path) = &args.bundle {
-        let bytes = if args.new_bundle_format {
+        let bytes = if sigstore_bundle {
             signed.sigstore_bundle(&key.public_key(), certificate.as_ref())?
         } else {
             signed.legacy_bundle(certificate.as_ref())
@@ -115,7 +135,7 @@ pub fn attest(args: &AttestBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
         ctx.printer
             .info(&format!("Wrote bundle to file {}", path.display()));
     }
-    if args.new_bundle_format {
+    if sigstore_bundle {
         return Ok(());
     }
     match &args.output_signature {
@@ -144,6 +164,18 @@ pub fn attest(args: &AttestBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
                 .printer
                 .info("Could not output signer certificate. Was a certificate used?"),
         }
+    }
+    if let Some(path) = &args.rfc3161_timestamp {
+        let Some(ts) = signed.timestamps.first() else {
+            bail!("no RFC3161 timestamp found in bundle");
+        };
+        write_atomic(
+            path,
+            cosign::witness::rfc3161_annotation(ts).as_bytes(),
+            0o600,
+        )?;
+        ctx.printer
+            .info(&format!("Timestamp wrote in the file  {}", path.display()));
     }
     Ok(())
 }

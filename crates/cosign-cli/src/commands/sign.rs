@@ -10,10 +10,17 @@ use crate::args::{ReferrersMode, SignArgs};
 use crate::ctx::Ctx;
 use crate::output::StderrReporter;
 use crate::settings::registry;
-use crate::settings::signing::SigningSettings;
+use crate::settings::signing::{SigningRequest, SigningSettings};
 
 pub fn run(args: &SignArgs, ctx: &Ctx<'_>) -> Result<()> {
-    crate::settings::signing::signing_key_ref(&args.key)?;
+    let req = SigningRequest {
+        key: &args.key,
+        rekor: &args.rekor,
+        services: &args.services,
+        stdin_busy: None,
+        sigstore_bundle: args.new_bundle_format,
+    };
+    req.check()?;
     let oci_mode = args.referrers.registry_referrers_mode == ReferrersMode::Oci11;
     if oci_mode && !registry::experimental() {
         bail!("in order to use mode \"oci-1-1\", you must set COSIGN_EXPERIMENTAL=1");
@@ -37,8 +44,9 @@ pub fn run(args: &SignArgs, ctx: &Ctx<'_>) -> Result<()> {
     let SigningSettings {
         signer: key,
         certificate,
-        tlog,
-    } = SigningSettings::resolve(&args.key, &args.rekor, ctx, None)?;
+        chain,
+        witnesses,
+    } = SigningSettings::resolve(&req, ctx)?;
     let opts = SignOptions {
         annotations,
         upload: args.upload,
@@ -48,13 +56,12 @@ pub fn run(args: &SignArgs, ctx: &Ctx<'_>) -> Result<()> {
         referrers_mode_oci: oci_mode,
         storage: registry::storage(&args.registry)?,
         certificate,
-        certificate_chain: args
-            .certificate_chain
-            .as_deref()
-            .map(read_chain)
-            .transpose()?,
+        certificate_chain: match &args.certificate_chain {
+            Some(path) => Some(read_chain(path)?),
+            None => chain,
+        },
         concurrency: DEFAULT_CONCURRENCY,
-        tlog,
+        witnesses,
     };
     let signed = ctx
         .block_on(async { Ok(sign_images(&reg, &key, &images, &opts, &StderrReporter).await?) })?;

@@ -12,13 +12,23 @@ use cosign::fsutil::write_atomic;
 
 use crate::args::SignBlobArgs;
 use crate::ctx::Ctx;
-use crate::settings::signing::resolve_key;
+use crate::settings::signing::{SigningRequest, SigningSettings};
 
 pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
-    crate::settings::signing::signing_key_ref(&args.key)?;
-    if args.new_bundle_format && args.bundle.is_none() {
+    if args.new_bundle_format == Some(true) && args.bundle.is_none() {
         bail!("must specify --bundle with --new-bundle-format");
     }
+    // cosign 3 writes a Sigstore bundle to --bundle unless --new-bundle-format=false; without
+    // --bundle the signature is printed (decision 0015).
+    let sigstore_bundle = args.bundle.is_some() && args.new_bundle_format != Some(false);
+    let req = SigningRequest {
+        key: &args.key,
+        rekor: &args.rekor,
+        services: &args.services,
+        stdin_busy: None,
+        sigstore_bundle,
+    };
+    req.check()?;
     let mut output_signature = args.output_signature.clone();
     if let Some(o) = &args.output {
         ctx.printer.warn(
@@ -26,16 +36,17 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
         );
         output_signature.get_or_insert_with(|| o.clone());
     }
-    if args.new_bundle_format {
-        if output_signature.is_some() {
-            ctx.printer.warn(
-                "--output-signature is deprecated when using --new-bundle-format and will be ignored",
-            );
-        }
-        if args.output_certificate.is_some() {
-            ctx.printer.warn(
-                "--output-certificate is deprecated when using --new-bundle-format and will be ignored",
-            );
+    if sigstore_bundle {
+        for (flag, given) in [
+            ("--output-signature", output_signature.is_some()),
+            ("--output-certificate", args.output_certificate.is_some()),
+            ("--rfc3161-timestamp", args.rfc3161_timestamp.is_some()),
+        ] {
+            if given {
+                ctx.printer.warn(&format!(
+                    "{flag} is deprecated when using --new-bundle-format and will be ignored"
+                ));
+            }
         }
     }
     let inputs: Vec<BlobInput> = args
@@ -52,32 +63,30 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
     if inputs.iter().filter(|i| **i == BlobInput::Stdin).count() > 1 {
         bail!("standard input (-) can be given only once");
     }
-    // Fail on a missing or unreadable input before asking for a password.
+    // Fail on a missing or unreadable input before asking for a password or a token.
     for input in &inputs {
         if let BlobInput::File(p) = input {
             cosign::fsutil::check_regular_or_stream(p, "reading")?;
         }
     }
-    let stdin_busy = inputs
-        .contains(&BlobInput::Stdin)
-        .then_some("the blob to sign");
+    let req = SigningRequest {
+        stdin_busy: inputs
+            .contains(&BlobInput::Stdin)
+            .then_some("the blob to sign"),
+        ..req
+    };
     // cosign's order: the log notice, then per blob "Using payload from", the key (and its
-    // password) loaded at the first blob.
-    let tlog = crate::settings::tlog::upload(
-        ctx,
-        args.rekor.tlog_upload,
-        &args.rekor.rekor_url,
-        args.key.yes,
-    )?;
+    // password, or the keyless certificate) obtained at the first blob.
+    let prepared = SigningSettings::prepare(&req, ctx)?;
     let mut loaded = None;
     for input in &inputs {
         if let BlobInput::File(p) = input {
             ctx.printer
                 .info(&format!("Using payload from: {}", p.display()));
         }
-        let (key, certificate) = match &loaded {
+        let (key, certificate, _chain) = match &loaded {
             Some(k) => k,
-            None => loaded.insert(resolve_key(&args.key, ctx, stdin_busy)?),
+            None => loaded.insert(prepared.key(&req, ctx)?),
         };
         let signed = ctx.block_on(async {
             Ok(cosign::blob::sign(
@@ -85,7 +94,7 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
                 input,
                 &SignBlobOptions {
                     certificate: certificate.as_ref(),
-                    tlog: tlog.as_ref(),
+                    witnesses: Some(&prepared.witnesses),
                 },
             )
             .await?)
@@ -101,6 +110,7 @@ pub fn run(args: &SignBlobArgs, ctx: &Ctx<'_>) -> Result<()> {
             certificate.as_ref(),
             &signed,
             output_signature.as_ref(),
+            sigstore_bundle,
         )?;
     }
     Ok(())
@@ -113,10 +123,11 @@ fn write_outputs(
     certificate: Option<&Certificate>,
     signed: &SignedBlob,
     output_signature: Option<&PathBuf>,
+    sigstore_bundle: bool,
 ) -> Result<()> {
     let sig_b64 = STANDARD.encode(&signed.signature);
     if let Some(path) = &args.bundle {
-        let bytes = if args.new_bundle_format {
+        let bytes = if sigstore_bundle {
             signed.sigstore_bundle(key, certificate)?
         } else {
             signed.legacy_bundle(key, certificate)
@@ -125,7 +136,7 @@ fn write_outputs(
         ctx.printer
             .info(&format!("Wrote bundle to file {}", path.display()));
     }
-    if args.new_bundle_format {
+    if sigstore_bundle {
         return Ok(());
     }
     let sig_out = if args.b64 {
@@ -159,6 +170,19 @@ fn write_outputs(
             }
             None => ctx.printer.warn(&format!(
                 "no certificate written to {}: the blob was signed with a key and no --certificate was given",
+                path.display()
+            )),
+        }
+    }
+    if let Some(path) = &args.rfc3161_timestamp {
+        match signed.timestamps.first() {
+            Some(ts) => {
+                write_atomic(path, cosign::witness::rfc3161_annotation(ts).as_bytes(), 0o600)?;
+                ctx.printer
+                    .info(&format!("Wrote timestamp to file {}", path.display()));
+            }
+            None => ctx.printer.warn(&format!(
+                "no RFC3161 timestamp written to {}: no timestamp authority was used (--timestamp-server-url)",
                 path.display()
             )),
         }

@@ -4,6 +4,7 @@
 //! scripts written for Go cosign working.
 
 pub mod inputs;
+pub mod keyless;
 pub mod keys;
 pub mod registry;
 pub mod signing;

@@ -34,16 +34,61 @@ pub fn fetcher(timeout: Duration) -> Result<HttpFetcher> {
 /// cache (`remote.json`), verified through TUF and refreshed from the mirror when the cache is
 /// older than a day; None when no repository was initialized (nothing is fetched then).
 pub fn initialized_trusted_root(timeout: Duration) -> Result<Option<Vec<u8>>> {
-    // One TUF update per process, however many settings ask.
-    static ONCE: std::sync::OnceLock<Result<Option<Vec<u8>>, String>> = std::sync::OnceLock::new();
-    ONCE.get_or_init(|| {
-        load_initialized_trusted_root(timeout).map_err(|e| crate::exit::message(&e))
-    })
-    .clone()
-    .map_err(anyhow::Error::msg)
+    Ok(initialized(timeout)?.map(|i| i.trusted_root))
 }
 
-fn load_initialized_trusted_root(timeout: Duration) -> Result<Option<Vec<u8>>> {
+/// What the initialized TUF repository gives: its trusted root, and its signing config when
+/// it has one (`signing_config.v0.2.json`; the error when it could not be read).
+#[derive(Clone)]
+struct Initialized {
+    trusted_root: Vec<u8>,
+    signing_config: Result<Vec<u8>, String>,
+}
+
+fn initialized(timeout: Duration) -> Result<Option<Initialized>> {
+    // One TUF update per process, however many settings ask.
+    static ONCE: std::sync::OnceLock<Result<Option<Initialized>, String>> =
+        std::sync::OnceLock::new();
+    ONCE.get_or_init(|| load_initialized(timeout).map_err(|e| crate::exit::message(&e)))
+        .clone()
+        .map_err(anyhow::Error::msg)
+}
+
+/// The name of the signing config target in Sigstore TUF repositories.
+const SIGNING_CONFIG_TARGET: &str = "signing_config.v0.2.json";
+
+/// The signing config of a signing command: `--signing-config FILE`, else the initialized TUF
+/// repository's, else (nothing initialized) the public-good one built in, as Go cosign's
+/// embedded TUF root gives it.
+pub fn signing_config(
+    flag: Option<&std::path::Path>,
+    timeout: Duration,
+) -> Result<cosign_trust::signing_config::SigningConfig> {
+    let (json, source) = match flag {
+        Some(path) => (
+            std::fs::read(path).with_context(|| {
+                format!("error reading signing config from file {}", path.display())
+            })?,
+            path.display().to_string(),
+        ),
+        None => match initialized(timeout)? {
+            Some(init) => (
+                init.signing_config
+                    .map_err(anyhow::Error::msg)
+                    .context("error getting signing config from TUF")?,
+                format!("the initialized TUF repository's {SIGNING_CONFIG_TARGET}"),
+            ),
+            None => (
+                cosign_trust::signing_config::embedded_json(Instance::PublicGood).to_vec(),
+                "the embedded public-good signing config".to_owned(),
+            ),
+        },
+    };
+    cosign_trust::signing_config::SigningConfig::from_json(&json)
+        .with_context(|| format!("error reading signing config from {source}"))
+}
+
+fn load_initialized(timeout: Duration) -> Result<Option<Initialized>> {
     let Some(dir) = cache_dir() else {
         return Ok(None);
     };
@@ -78,7 +123,14 @@ fn load_initialized_trusted_root(timeout: Duration) -> Result<Option<Vec<u8>>> {
         )
     };
     client.update().with_context(what)?;
-    Ok(Some(client.trusted_root_json().with_context(what)?))
+    let trusted_root = client.trusted_root_json().with_context(what)?;
+    let signing_config = client
+        .target(SIGNING_CONFIG_TARGET)
+        .map_err(|e| format!("{}: {e}", what()));
+    Ok(Some(Initialized {
+        trusted_root,
+        signing_config,
+    }))
 }
 
 /// The whole trusted root of a verify command (its timestamp authorities check RFC 3161

@@ -1042,6 +1042,7 @@ fn blob_attestations_round_trip() {
             NO_TLOG,
             "--predicate",
             "p",
+            "--new-bundle-format=false",
             "--bundle",
             "legacy.json",
             "artifact.bin",

@@ -217,6 +217,7 @@ fn sign_and_verify_with_every_key_type_all_ways() {
                 "--key",
                 &key,
                 NO_TLOG,
+                "--new-bundle-format=false",
                 "--bundle",
                 "legacy.json",
                 "blob.txt",
@@ -377,6 +378,7 @@ fn bundles_have_cosign_shapes() {
             "--key",
             "cosign.key",
             NO_TLOG,
+            "--new-bundle-format=false",
             "--bundle",
             "b.json",
             "f",
@@ -617,8 +619,15 @@ fn bad_inputs_fail_clearly() {
         .fails();
     assert!(run.stderr.contains("d: is a directory"), "{}", run.stderr);
     // Missing key, keyless, password and payload both on stdin.
-    let run = s.run(&["sign-blob", NO_TLOG, "f"], &env, None).fails();
-    assert!(run.stderr.contains("--key"), "{}", run.stderr);
+    // Keyless without a token on the token flow: Go's refusal, before any network.
+    let run = s
+        .run(
+            &["sign-blob", NO_TLOG, "--fulcio-auth-flow", "token", "f"],
+            &env,
+            None,
+        )
+        .fails();
+    assert!(run.stderr.contains("--identity-token"), "{}", run.stderr);
     let run = s
         .run(
             &["sign-blob", "--key", "cosign.key", NO_TLOG, "-"],
@@ -789,6 +798,7 @@ fn bad_inputs_fail_clearly() {
             "--key",
             "cosign.key",
             NO_TLOG,
+            "--new-bundle-format=false",
             "--bundle",
             "b.json",
             "f",

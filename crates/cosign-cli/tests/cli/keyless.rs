@@ -420,7 +420,7 @@ fn blob_bundles_with_a_certificate_verify_by_identity() {
     k.sign(
         "sign-blob",
         "leaf.pem",
-        &["--bundle", "legacy.json"],
+        &["--new-bundle-format=false", "--bundle", "legacy.json"],
         "blob",
     )
     .ok();

@@ -15,6 +15,7 @@ mod conformance;
 mod images;
 mod interop;
 mod keyless;
+mod keyless_sign;
 mod keys;
 mod kms;
 mod pkcs11;

@@ -182,12 +182,13 @@ pub fn read_signature(arg: &str) -> Result<Vec<u8>, Error> {
     })
 }
 
-/// The verification material of a Sigstore bundle v0.3 that a key made: the certificate when
-/// there is one, else the key's hint; and the log entry.
+/// The verification material of a Sigstore bundle v0.3: the certificate when there is one,
+/// else the key's hint; the log entry; the RFC 3161 timestamps (DER) over the signature.
 pub fn verification_material(
     key: &PublicKey,
     certificate: Option<&Certificate>,
     entry: Option<&LogEntry>,
+    timestamps: &[Vec<u8>],
 ) -> Result<VerificationMaterial, Error> {
     let tlog_entries = match entry {
         Some(e) => vec![e.to_bundle_entry().map_err(|e| Error::Tlog {
@@ -207,6 +208,15 @@ pub fn verification_material(
     Ok(VerificationMaterial {
         content,
         tlog_entries,
-        timestamp_verification_data: None,
+        timestamp_verification_data: (!timestamps.is_empty()).then(|| {
+            cosign_types::bundle::TimestampVerificationData {
+                rfc3161_timestamps: timestamps
+                    .iter()
+                    .map(|der| cosign_types::bundle::Rfc3161SignedTimestamp {
+                        signed_timestamp: der.clone(),
+                    })
+                    .collect(),
+            }
+        }),
     })
 }

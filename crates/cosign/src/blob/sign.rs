@@ -17,7 +17,7 @@ use cosign_types::{Digest, HashAlgorithm};
 
 use super::{BlobInput, MultiHasher, one_pass, open_input, pick, pump};
 use crate::certs::Certificate;
-use crate::tlog::TlogUpload;
+use crate::witness::{Signed, SignedBy, Witnesses};
 use crate::{Error, Signer};
 
 /// What `sign-blob` does besides signing.
@@ -26,36 +26,43 @@ pub struct SignBlobOptions<'a> {
     /// The certificate for the signing key (`--certificate`, or the token's), recorded in the
     /// log entry and the bundles instead of the bare key.
     pub certificate: Option<&'a Certificate>,
-    /// Where to record the signature (None: `--tlog-upload=false`).
-    pub tlog: Option<&'a TlogUpload>,
+    /// Where to record and date the signature (None: nowhere, `--tlog-upload=false`).
+    pub witnesses: Option<&'a Witnesses>,
 }
 
 /// Signs a blob: Ed25519 keys sign the message itself (pure Ed25519) without a log and
-/// Ed25519ph with one (the log records a digest); then, with a log, records a `hashedrekord`
-/// entry and checks the log's answer.
+/// Ed25519ph with one (the log records a digest); then the witnesses record a `hashedrekord`
+/// entry and timestamp the signature, and their answers are checked.
 pub async fn sign(
     signer: &Signer,
     input: &BlobInput,
     opts: &SignBlobOptions<'_>,
 ) -> Result<SignedBlob, Error> {
-    let scheme = signer.scheme(opts.tlog.is_some());
+    let logs = opts.witnesses.is_some_and(Witnesses::logs);
+    let scheme = signer.scheme(logs);
     let digest_alg = scheme.prehash().unwrap_or(HashAlgorithm::Sha512);
     let mut signed = sign_blob(signer, scheme, input, digest_alg).await?;
-    if let Some(up) = opts.tlog {
+    if let Some(w) = opts.witnesses.filter(|w| w.any()) {
         let public_key = signer.public_key();
         let pem = opts
             .certificate
             .map_or_else(|| public_key.to_pem(), |c| c.pem.clone());
-        signed.entry = Some(
-            crate::tlog::upload_hashedrekord(
-                up,
-                &signed.digest,
+        let witnessed = w
+            .witness(
+                Signed::Message {
+                    digest: &signed.digest,
+                    signature: &signed.signature,
+                },
+                SignedBy {
+                    key: &public_key,
+                    certificate: opts.certificate,
+                    verifier_pem: &pem,
+                },
                 &signed.signature,
-                &public_key,
-                pem.as_bytes(),
             )
-            .await?,
-        );
+            .await?;
+        signed.entry = witnessed.entry;
+        signed.timestamps = witnessed.timestamps;
     }
     Ok(signed)
 }
@@ -69,6 +76,8 @@ pub struct SignedBlob {
     pub digest: Digest,
     /// The transparency log entry, when one was recorded.
     pub entry: Option<LogEntry>,
+    /// RFC 3161 timestamps over the signature (DER), when authorities dated it.
+    pub timestamps: Vec<Vec<u8>>,
 }
 
 /// A re-readable message: a seekable file whose whole content is fed on each call.
@@ -147,6 +156,7 @@ pub async fn sign_blob(
             signature,
             digest: pick(&digests, digest_alg)?,
             entry: None,
+            timestamps: Vec::new(),
         });
     }
     let Some(key) = signer.as_local() else {
@@ -183,6 +193,7 @@ pub async fn sign_blob(
         signature,
         digest: pick(&hashers.finish(), digest_alg)?,
         entry: None,
+        timestamps: Vec::new(),
     })
 }
 
@@ -212,6 +223,7 @@ impl SignedBlob {
                 &signer.public_key(),
                 certificate,
                 self.entry.as_ref(),
+                &self.timestamps,
             )?,
             content: BundleContent::MessageSignature(MessageSignature {
                 message_digest: Some(MessageDigest {

@@ -34,11 +34,12 @@ use super::storage::{
 use super::store::Store;
 use super::{Event, Reporter, Resolved, resolve};
 use crate::attestation::{
-    AttestationPolicy, Candidate, Checked, RekorEntryType, SignedAttestation, VerifiedAttestation,
-    bundle_candidate, check_candidate, sign_statement,
+    AttestationPolicy, Candidate, Checked, RekorEntryType, SignedAttestation, Stamped,
+    VerifiedAttestation, bundle_candidate, check_candidate, sign_statement,
 };
 use crate::certs::Certificate;
-use crate::tlog::{TlogUpload, TlogVerify};
+use crate::tlog::TlogVerify;
+use crate::witness::{Witnesses, rfc3161_annotation};
 use crate::{Error, Signer};
 
 /// Attestations checked at once (online log lookups).
@@ -63,10 +64,12 @@ pub struct AttestOptions {
     pub new_bundle_format: bool,
     /// Where attachments go.
     pub storage: Storage,
-    /// `--certificate`: stored with the attestation.
+    /// `--certificate` (or the keyless certificate): stored with the attestation.
     pub certificate: Option<Certificate>,
-    /// Record the attestation in this log (None: `--tlog-upload=false`).
-    pub tlog: Option<TlogUpload>,
+    /// The certificate's chain (PEM: intermediates, then root), stored in legacy layers.
+    pub certificate_chain: Option<String>,
+    /// Where the attestation is recorded and dated (default: nowhere).
+    pub witnesses: Witnesses,
     /// `--rekor-entry-type`.
     pub entry_type: RekorEntryType,
 }
@@ -110,12 +113,19 @@ pub async fn attest_image(
         uri,
         &predicate_json,
     );
+    // Go stamps a legacy attestation's envelope, a bundle's signature.
+    let stamped = if opts.new_bundle_format {
+        Stamped::Signature
+    } else {
+        Stamped::Envelope
+    };
     let signed = sign_statement(
         key,
         statement,
         opts.certificate.as_ref(),
-        opts.tlog.as_ref(),
+        Some(&opts.witnesses),
         opts.entry_type,
+        stamped,
     )
     .await?;
     if let Some(e) = &signed.entry {
@@ -150,7 +160,16 @@ pub async fn attest_image(
     }
     if let Some(cert) = &opts.certificate {
         annotations.insert(CERTIFICATE_ANNOTATION.to_owned(), cert.pem.clone());
-        annotations.insert(CHAIN_ANNOTATION.to_owned(), String::new());
+        annotations.insert(
+            CHAIN_ANNOTATION.to_owned(),
+            opts.certificate_chain.clone().unwrap_or_default(),
+        );
+    }
+    if let Some(ts) = out.signed.timestamps.first() {
+        annotations.insert(
+            RFC3161_TIMESTAMP_ANNOTATION.to_owned(),
+            rfc3161_annotation(ts),
+        );
     }
     let layer = NewLayer::new(
         out.signed.envelope_json.clone(),

@@ -10,12 +10,9 @@ use cosign_oci::{ImageRef, Reference, Registry};
 use cosign_types::annotations::{
     BUNDLE_ANNOTATION, BUNDLE_CONTENT_ANNOTATION, BUNDLE_CONTENT_DSSE,
     BUNDLE_PREDICATE_TYPE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, CREATED_ANNOTATION,
-    SIGNATURE_ANNOTATION,
+    RFC3161_TIMESTAMP_ANNOTATION, SIGNATURE_ANNOTATION,
 };
-use cosign_types::bundle::{
-    BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent, PublicKeyIdentifier, VerificationMaterial,
-    VerificationMaterialContent, X509Certificate,
-};
+use cosign_types::bundle::{BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent};
 use cosign_types::dsse::{Envelope, EnvelopeSignature, IN_TOTO_PAYLOAD_TYPE};
 use cosign_types::media_types::{
     COSIGN_ARTIFACT_SIG_MEDIA_TYPE, OCI_EMPTY_CONFIG, OCI_EMPTY_MEDIA_TYPE,
@@ -29,7 +26,9 @@ use super::storage::{
     AppendOutcome, AttachmentKind, NewLayer, Storage, append_fallback_index, append_layer,
 };
 use super::{Event, Reporter, Resolved, resolve};
+use crate::attestation::RekorEntryType;
 use crate::certs::Certificate;
+use crate::witness::{Signed, SignedBy, Witnessed, Witnesses, rfc3161_annotation};
 use crate::{Error, Signer};
 
 /// The predicate type of `cosign sign` statements in the new bundle format.
@@ -60,8 +59,8 @@ pub struct SignOptions {
     pub certificate_chain: Option<String>,
     /// Images signed at once.
     pub concurrency: usize,
-    /// Record signatures in this transparency log (None: `--tlog-upload=false`).
-    pub tlog: Option<crate::tlog::TlogUpload>,
+    /// Where signatures are recorded and dated (default: nowhere).
+    pub witnesses: Witnesses,
 }
 
 /// One signed image.
@@ -178,26 +177,43 @@ async fn sign_one(
         Some(p) => p.clone(),
         None => simple_signing_payload(&repo_name, &target.digest, Some(&opts.annotations)),
     };
-    let scheme = scheme_for(key, opts.tlog.is_some());
+    let scheme = scheme_for(key, opts.witnesses.logs());
     let signature = key.sign_message(scheme, &payload).await?;
     let mut rekor_bundle = None;
-    if let Some(tl) = &opts.tlog {
+    let mut timestamp = None;
+    if opts.witnesses.any() {
+        if opts.witnesses.tlog_v2.is_some() {
+            return Err(Error::Invalid {
+                what: "a Rekor v2 log".into(),
+                reason: "its entries carry no signed entry timestamp, which legacy signatures store: sign with --new-bundle-format".into(),
+            });
+        }
         let digest =
             cosign_crypto::hash(scheme.prehash().unwrap_or(HashAlgorithm::Sha256), &payload);
         let pem = verifier_pem(key, opts.certificate.as_ref());
-        let entry = crate::tlog::upload_hashedrekord(
-            tl,
-            &digest,
-            &signature,
-            &key.public_key(),
-            pem.as_bytes(),
-        )
-        .await?;
-        reporter.event(Event::TlogEntryCreated {
-            index: entry.log_index,
-        });
-        rekor_bundle =
-            Some(String::from_utf8_lossy(&entry.to_legacy_bundle().to_json()).into_owned());
+        let witnessed = opts
+            .witnesses
+            .witness(
+                Signed::Message {
+                    digest: &digest,
+                    signature: &signature,
+                },
+                SignedBy {
+                    key: &key.public_key(),
+                    certificate: opts.certificate.as_ref(),
+                    verifier_pem: &pem,
+                },
+                &signature,
+            )
+            .await?;
+        if let Some(entry) = &witnessed.entry {
+            reporter.event(Event::TlogEntryCreated {
+                index: entry.log_index,
+            });
+            rekor_bundle =
+                Some(String::from_utf8_lossy(&entry.to_legacy_bundle().to_json()).into_owned());
+        }
+        timestamp = witnessed.timestamps.first().map(|t| rfc3161_annotation(t));
     }
     let mut signed = SignedImage {
         subject: target.digest_ref.clone(),
@@ -220,6 +236,9 @@ async fn sign_one(
             CHAIN_ANNOTATION.to_owned(),
             opts.certificate_chain.clone().unwrap_or_default(),
         );
+    }
+    if let Some(ts) = timestamp {
+        annotations.insert(RFC3161_TIMESTAMP_ANNOTATION.to_owned(), ts);
     }
     let layer = NewLayer::new(
         signed.payload.clone(),
@@ -375,7 +394,7 @@ async fn sign_bundle(
     reporter: &dyn Reporter,
 ) -> Result<SignedImage, Error> {
     let statement = sign_statement(&target.digest, &opts.annotations);
-    let scheme = scheme_for(key, opts.tlog.is_some());
+    let scheme = scheme_for(key, opts.witnesses.logs());
     let pae = cosign_types::pae(IN_TOTO_PAYLOAD_TYPE, &statement);
     let signature = key.sign_message(scheme, &pae).await?;
     let envelope = Envelope {
@@ -386,40 +405,40 @@ async fn sign_bundle(
             sig: signature.clone(),
         }],
     };
-    let mut tlog_entries = Vec::new();
-    if let Some(tl) = &opts.tlog {
+    let mut witnessed = Witnessed::default();
+    if opts.witnesses.any() {
         let pem = verifier_pem(key, opts.certificate.as_ref());
-        let entry = crate::tlog::upload_dsse(
-            tl,
-            &envelope.to_json(),
-            &signature,
-            &key.public_key(),
-            pem.as_bytes(),
-        )
-        .await?;
-        reporter.event(Event::TlogEntryCreated {
-            index: entry.log_index,
-        });
-        tlog_entries.push(entry.to_bundle_entry().map_err(|e| Error::Tlog {
-            context: "recording the log entry in the bundle".into(),
-            source: Box::new(e),
-        })?);
+        witnessed = opts
+            .witnesses
+            .witness(
+                Signed::Envelope {
+                    json: &envelope.to_json(),
+                    signature: &signature,
+                    entry_type: RekorEntryType::Dsse,
+                    pae: &pae,
+                },
+                SignedBy {
+                    key: &key.public_key(),
+                    certificate: opts.certificate.as_ref(),
+                    verifier_pem: &pem,
+                },
+                &signature,
+            )
+            .await?;
+        if let Some(entry) = &witnessed.entry {
+            reporter.event(Event::TlogEntryCreated {
+                index: entry.log_index,
+            });
+        }
     }
-    let material = match &opts.certificate {
-        Some(c) => VerificationMaterialContent::Certificate(X509Certificate {
-            raw_bytes: c.der.clone(),
-        }),
-        None => VerificationMaterialContent::PublicKey(PublicKeyIdentifier {
-            hint: STANDARD.encode(key.public_key().hint()),
-        }),
-    };
     let bundle = Bundle {
         media_type: BUNDLE_V03_MEDIA_TYPE.to_owned(),
-        verification_material: VerificationMaterial {
-            content: material,
-            tlog_entries,
-            timestamp_verification_data: None,
-        },
+        verification_material: crate::blob::bundle::verification_material(
+            &key.public_key(),
+            opts.certificate.as_ref(),
+            witnessed.entry.as_ref(),
+            &witnessed.timestamps,
+        )?,
         content: BundleContent::DsseEnvelope(envelope),
     }
     .to_json();

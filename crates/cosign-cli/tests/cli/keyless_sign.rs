@@ -1,0 +1,675 @@
+//! Keyless signing end to end against the real services on 127.0.0.1: the test OIDC issuer
+//! (`test_support::oidc`), the real Fulcio (file CA, SCTs from our RFC 6962 CT log), the real
+//! timestamp authority, and our `tlog-server` (Rekor v1 and v2). Every signing command signs
+//! with no key anywhere, in both storage formats, and the results verify by identity; each
+//! token source works; signing configs select the services; hostile services fail the signing
+//! before anything is written.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use test_support::fulcio::TrustedRootJson;
+use test_support::oidc::{Identity, OidcIssuer};
+use test_support::{
+    CtBehaviour, CtLogServer, FulcioOptions, FulcioServer, ImageSpec, PushedImage, Registry,
+    RegistryConfig, TimestampServer, TlogServer, TrustedIssuer, push_image,
+};
+
+use crate::common::{Run, Scratch};
+
+const EMAIL: &str = "keyless@test.example";
+
+/// The keyless stack and a scratch dir holding `root.json` (trusting Fulcio's CA, the CT log,
+/// both logs and the TSA), `artifact.txt` and a token file.
+struct Stack {
+    s: Scratch,
+    issuer: OidcIssuer,
+    ct: CtLogServer,
+    fulcio: FulcioServer,
+    tsa: TimestampServer,
+    log: TlogServer,
+}
+
+impl Stack {
+    fn new() -> Self {
+        Self::with(true)
+    }
+
+    /// `check_sct`: whether Fulcio checks the CT log's SCTs (off for hostile-log tests).
+    fn with(check_sct: bool) -> Self {
+        let issuer = OidcIssuer::start();
+        issuer.set_identity(Identity::Email(EMAIL.into()));
+        let ct = CtLogServer::start();
+        let mut opts = FulcioOptions::new(vec![TrustedIssuer::email(issuer.url())]);
+        opts.check_sct = check_sct;
+        let fulcio = FulcioServer::start_with(&ct, opts);
+        let tsa = TimestampServer::start();
+        let log = TlogServer::start();
+        let s = Scratch::new();
+        TrustedRootJson::keyless(&fulcio, &ct, Some(&log), Some(&tsa)).write(s.path("root.json"));
+        s.write("artifact.txt", b"keyless artifact\n");
+        let stack = Self {
+            s,
+            issuer,
+            ct,
+            fulcio,
+            tsa,
+            log,
+        };
+        stack.write_signing_config("v2.json", 2, true);
+        stack.write_signing_config("v1.json", 1, true);
+        stack
+    }
+
+    /// A signing config naming Fulcio, the issuer, the log (API `rekor_version`) and, when
+    /// `tsa`, the TSA.
+    fn write_signing_config(&self, name: &str, rekor_version: u32, tsa: bool) {
+        let service = |url: &str, v: u32| {
+            json!({"url": url, "majorApiVersion": v,
+                   "validFor": {"start": "2020-01-01T00:00:00Z"}, "operator": "test"})
+        };
+        let mut cfg = json!({
+            "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+            "caUrls": [service(self.fulcio.url(), 1)],
+            "oidcUrls": [service(self.issuer.url(), 1)],
+            "rekorTlogUrls": [service(self.log.url(), rekor_version)],
+            "tsaUrls": [],
+            "rekorTlogConfig": {"selector": "ANY"},
+            "tsaConfig": {"selector": "ANY"},
+        });
+        if tsa {
+            cfg["tsaUrls"] = json!([service(&self.tsa.url(), 1)]);
+        }
+        self.s
+            .write(name, serde_json::to_string_pretty(&cfg).unwrap());
+    }
+
+    /// The service flags (Rekor v1, the TSA, the trusted root) and a fresh token.
+    fn flags(&self) -> Vec<String> {
+        vec![
+            "--identity-token".into(),
+            self.issuer.token(),
+            "--fulcio-url".into(),
+            self.fulcio.url().into(),
+            "--rekor-url".into(),
+            self.log.url().into(),
+            "--timestamp-server-url".into(),
+            self.tsa.url(),
+            "--trusted-root".into(),
+            "root.json".into(),
+        ]
+    }
+
+    fn run(&self, args: &[String]) -> Run {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.s.run(&args, &[], None)
+    }
+
+    fn cmd(&self, head: &[&str], flags: Vec<String>, tail: &[&str]) -> Run {
+        let mut args: Vec<String> = head.iter().map(|s| (*s).to_owned()).collect();
+        args.extend(flags);
+        args.extend(tail.iter().map(|s| (*s).to_owned()));
+        self.run(&args)
+    }
+
+    fn verify_blob(&self, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "verify-blob",
+            "--trusted-root",
+            "root.json",
+            "--certificate-identity",
+            EMAIL,
+            "--certificate-oidc-issuer",
+            self.issuer.url(),
+        ];
+        args.extend_from_slice(extra);
+        args.push("artifact.txt");
+        self.s.run(&args, &[], None)
+    }
+
+    fn bundle(&self, name: &str) -> Value {
+        serde_json::from_slice(&self.s.read(name)).unwrap()
+    }
+
+    fn log_size(&self) -> i64 {
+        let body = reqwest::blocking::get(format!("{}/api/v1/log", self.log.url()))
+            .unwrap()
+            .bytes()
+            .unwrap();
+        let info: Value = serde_json::from_slice(&body).unwrap();
+        info["treeSize"].as_i64().unwrap()
+    }
+}
+
+fn image(reg: &Registry, seed: &str) -> PushedImage {
+    push_image(
+        reg,
+        &format!("test/keyless-sign:{seed}"),
+        &ImageSpec {
+            seed: seed.to_owned(),
+            ..ImageSpec::default()
+        },
+    )
+}
+
+/// The annotations of the first layer of the legacy `.sig` (or `.att`) image of `img`.
+fn layer_annotations(reg: &Registry, img: &PushedImage, suffix: &str) -> Value {
+    let tag = format!("{}.{suffix}", img.digest.replace(':', "-"));
+    let body = reqwest::blocking::Client::new()
+        .get(format!(
+            "{}/v2/test/keyless-sign/manifests/{tag}",
+            reg.url()
+        ))
+        .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    let m: Value = serde_json::from_slice(&body).unwrap();
+    m["layers"][0]["annotations"].clone()
+}
+
+fn leaf_der(bundle: &Value) -> Vec<u8> {
+    let vm = &bundle["verificationMaterial"];
+    let b64 = vm["certificate"]["rawBytes"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no certificate in {vm}"));
+    STANDARD.decode(b64).unwrap()
+}
+
+#[test]
+fn sign_blob_keyless_writes_a_sigstore_bundle_that_verifies_by_identity() {
+    let k = Stack::new();
+    let run = k
+        .cmd(
+            &["sign-blob", "--yes"],
+            k.flags(),
+            &["--bundle", "b.json", "artifact.txt"],
+        )
+        .ok();
+    assert!(
+        run.stderr.contains("Generating ephemeral keys..."),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains(&k.issuer.token()[..20]),
+        "the token leaked"
+    );
+    let b = k.bundle("b.json");
+    assert_eq!(
+        b["mediaType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+    let vm = &b["verificationMaterial"];
+    assert!(!leaf_der(&b).is_empty());
+    assert_eq!(vm["tlogEntries"][0]["kindVersion"]["version"], "0.0.1");
+    assert!(vm["tlogEntries"][0]["inclusionPromise"].is_object());
+    assert_eq!(
+        vm["timestampVerificationData"]["rfc3161Timestamps"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    k.verify_blob(&["--bundle", "b.json"]).ok();
+    // Another identity is refused.
+    k.s.run(
+        &[
+            "verify-blob",
+            "--trusted-root",
+            "root.json",
+            "--certificate-identity",
+            "someone@else.example",
+            "--certificate-oidc-issuer",
+            k.issuer.url(),
+            "--bundle",
+            "b.json",
+            "artifact.txt",
+        ],
+        &[],
+        None,
+    )
+    .fails();
+}
+
+#[test]
+fn sign_blob_keyless_with_a_signing_config_logs_to_rekor_v2_and_verifies_offline() {
+    let k = Stack::new();
+    let token = k.issuer.token();
+    k.s.run(
+        &[
+            "sign-blob",
+            "--identity-token",
+            &token,
+            "--signing-config",
+            "v2.json",
+            "--trusted-root",
+            "root.json",
+            "--bundle",
+            "b.json",
+            "artifact.txt",
+        ],
+        &[],
+        None,
+    )
+    .ok();
+    let b = k.bundle("b.json");
+    let entry = &b["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(entry["kindVersion"]["version"], "0.0.2");
+    assert!(entry["inclusionPromise"].is_null());
+    assert!(entry["inclusionProof"]["checkpoint"]["envelope"].is_string());
+    k.verify_blob(&["--bundle", "b.json"]).ok();
+    // The v1 log was not used.
+    assert_eq!(k.log_size(), 0);
+}
+
+#[test]
+fn sign_blob_keyless_legacy_outputs_verify() {
+    let k = Stack::new();
+    let run = k
+        .cmd(
+            &["sign-blob", "--yes"],
+            k.flags(),
+            &[
+                "--output-certificate",
+                "cert.pem",
+                "--rfc3161-timestamp",
+                "ts.json",
+                "artifact.txt",
+            ],
+        )
+        .ok();
+    let sig = run.stdout_text().trim().to_owned();
+    assert!(STANDARD.decode(&sig).is_ok(), "{sig}");
+    let cert = String::from_utf8(k.s.read("cert.pem")).unwrap();
+    let pem = String::from_utf8(STANDARD.decode(cert.trim()).unwrap()).unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    k.verify_blob(&[
+        "--signature",
+        &sig,
+        "--certificate",
+        "cert.pem",
+        "--rfc3161-timestamp",
+        "ts.json",
+        "--rekor-url",
+        k.log.url(),
+    ])
+    .ok();
+    // The legacy bundle, asked for.
+    k.cmd(
+        &["sign-blob", "--yes"],
+        k.flags(),
+        &[
+            "--bundle",
+            "legacy.json",
+            "--new-bundle-format=false",
+            "artifact.txt",
+        ],
+    )
+    .ok();
+    let legacy = k.bundle("legacy.json");
+    assert!(legacy["cert"].is_string() && legacy["rekorBundle"].is_object());
+    k.verify_blob(&["--bundle", "legacy.json"]).ok();
+}
+
+#[test]
+fn sign_keyless_signs_every_image_with_one_certificate_and_verifies_by_identity() {
+    let k = Stack::new();
+    let reg = Registry::distribution(RegistryConfig::default());
+    let a = image(&reg, "a");
+    let b = image(&reg, "b");
+    k.cmd(
+        &["sign", "--yes"],
+        k.flags(),
+        &[&a.digest_ref, &b.digest_ref],
+    )
+    .ok();
+    // One certificate (one CT submission) for both images.
+    assert_eq!(k.ct.submissions().len(), 1);
+    let ann_a = layer_annotations(&reg, &a, "sig");
+    let ann_b = layer_annotations(&reg, &b, "sig");
+    let cert = ann_a["dev.sigstore.cosign/certificate"].as_str().unwrap();
+    assert_eq!(cert, ann_b["dev.sigstore.cosign/certificate"]);
+    assert_eq!(ann_a["dev.sigstore.cosign/chain"], "");
+    assert!(ann_a["dev.sigstore.cosign/bundle"].is_string());
+    assert!(ann_a["dev.sigstore.cosign/rfc3161timestamp"].is_string());
+    for img in [&a, &b] {
+        k.s.run(
+            &[
+                "verify",
+                "--trusted-root",
+                "root.json",
+                "--certificate-identity",
+                EMAIL,
+                "--certificate-oidc-issuer",
+                k.issuer.url(),
+                &img.digest_ref,
+            ],
+            &[],
+            None,
+        )
+        .ok();
+    }
+}
+
+#[test]
+fn sign_keyless_bundle_referrer_with_a_signing_config_verifies() {
+    let k = Stack::new();
+    let reg = Registry::ferro();
+    let img = image(&reg, "bundle");
+    let token = k.issuer.token();
+    k.s.run(
+        &[
+            "sign",
+            "--identity-token",
+            &token,
+            "--signing-config",
+            "v2.json",
+            "--trusted-root",
+            "root.json",
+            "--new-bundle-format",
+            &img.digest_ref,
+        ],
+        &[],
+        None,
+    )
+    .ok();
+    k.s.run(
+        &[
+            "verify",
+            "--trusted-root",
+            "root.json",
+            "--certificate-identity",
+            EMAIL,
+            "--certificate-oidc-issuer",
+            k.issuer.url(),
+            &img.digest_ref,
+        ],
+        &[],
+        None,
+    )
+    .ok();
+}
+
+#[test]
+fn attest_and_attest_blob_keyless_verify_by_identity() {
+    let k = Stack::new();
+    let reg = Registry::distribution(RegistryConfig::default());
+    let img = image(&reg, "att");
+    k.s.write("pred.json", br#"{"built":"here"}"#);
+    k.cmd(
+        &["attest", "--yes"],
+        k.flags(),
+        &["--predicate", "pred.json", &img.digest_ref],
+    )
+    .ok();
+    let ann = layer_annotations(&reg, &img, "att");
+    assert!(ann["dev.sigstore.cosign/certificate"].is_string());
+    assert!(ann["dev.sigstore.cosign/rfc3161timestamp"].is_string());
+    k.s.run(
+        &[
+            "verify-attestation",
+            "--trusted-root",
+            "root.json",
+            "--certificate-identity",
+            EMAIL,
+            "--certificate-oidc-issuer",
+            k.issuer.url(),
+            "--type",
+            "custom",
+            &img.digest_ref,
+        ],
+        &[],
+        None,
+    )
+    .ok();
+    // attest-blob: a Sigstore bundle (v1 log + TSA), then a Rekor v2 one from a signing config.
+    k.cmd(
+        &["attest-blob", "--yes"],
+        k.flags(),
+        &[
+            "--predicate",
+            "pred.json",
+            "--bundle",
+            "att.json",
+            "artifact.txt",
+        ],
+    )
+    .ok();
+    let token = k.issuer.token();
+    k.s.run(
+        &[
+            "attest-blob",
+            "--identity-token",
+            &token,
+            "--signing-config",
+            "v2.json",
+            "--trusted-root",
+            "root.json",
+            "--predicate",
+            "pred.json",
+            "--bundle",
+            "att2.json",
+            "artifact.txt",
+        ],
+        &[],
+        None,
+    )
+    .ok();
+    for bundle in ["att.json", "att2.json"] {
+        k.s.run(
+            &[
+                "verify-blob-attestation",
+                "--trusted-root",
+                "root.json",
+                "--certificate-identity",
+                EMAIL,
+                "--certificate-oidc-issuer",
+                k.issuer.url(),
+                "--bundle",
+                bundle,
+                "--type",
+                "custom",
+                "artifact.txt",
+            ],
+            &[],
+            None,
+        )
+        .ok();
+    }
+}
+
+/// Signs with the stack's flags minus the token, with `env`; the bundle must verify.
+fn sign_with_env(k: &Stack, extra: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut args: Vec<String> = vec!["sign-blob".into(), "--yes".into()];
+    let flags = k.flags();
+    args.extend(flags[2..].iter().cloned());
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args.extend(["--bundle".into(), "b.json".into(), "artifact.txt".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    k.s.run(&args, env, None)
+}
+
+#[test]
+fn each_token_source_signs() {
+    let k = Stack::new();
+    // --identity-token naming a file.
+    k.s.write("token.txt", k.issuer.token());
+    sign_with_env(&k, &["--identity-token", "token.txt"], &[]).ok();
+    k.verify_blob(&["--bundle", "b.json"]).ok();
+    // SIGSTORE_ID_TOKEN (GitLab id_tokens).
+    let token = k.issuer.token();
+    sign_with_env(&k, &[], &[("SIGSTORE_ID_TOKEN", &token)]).ok();
+    k.verify_blob(&["--bundle", "b.json"]).ok();
+    // GitHub Actions' token endpoint.
+    let url = k.issuer.github_request_url();
+    sign_with_env(
+        &k,
+        &[],
+        &[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &url),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                k.issuer.github_request_token(),
+            ),
+        ],
+    )
+    .ok();
+    k.verify_blob(&["--bundle", "b.json"]).ok();
+    // The device flow at the OIDC issuer (standard input is not a terminal).
+    let run = sign_with_env(
+        &k,
+        &[
+            "--oidc-issuer",
+            k.issuer.url(),
+            "--oidc-disable-ambient-providers",
+        ],
+        &[],
+    );
+    // --oidc-issuer is a service URL: the flags path, so no signing-config conflict.
+    run.ok();
+    k.verify_blob(&["--bundle", "b.json"]).ok();
+    // client_credentials.
+    k.s.write("secret", OidcIssuer::CLIENT_SECRET);
+    sign_with_env(
+        &k,
+        &[
+            "--oidc-issuer",
+            k.issuer.url(),
+            "--fulcio-auth-flow",
+            "client_credentials",
+            "--oidc-client-secret-file",
+            "secret",
+        ],
+        &[],
+    )
+    .ok();
+    k.verify_blob(&["--bundle", "b.json"]).ok();
+}
+
+#[test]
+fn an_untrusted_fulcio_ca_fails_before_anything_is_logged_or_written() {
+    let k = Stack::new();
+    // A trusted root without Fulcio's CA.
+    let other = FulcioServer::start(k.issuer.url(), &k.ct);
+    TrustedRootJson::keyless(&other, &k.ct, Some(&k.log), Some(&k.tsa))
+        .write(k.s.path("root.json"));
+    let run = k
+        .cmd(
+            &["sign-blob", "--yes"],
+            k.flags(),
+            &["--bundle", "b.json", "artifact.txt"],
+        )
+        .fails();
+    assert!(
+        run.stderr.contains("checking the certificate"),
+        "{}",
+        run.stderr
+    );
+    assert!(!k.s.path("b.json").exists());
+    assert_eq!(k.log_size(), 0);
+}
+
+#[test]
+fn a_lying_ct_log_fails_the_signing() {
+    let k = Stack::with(false);
+    k.ct.set_behaviour(CtBehaviour::SignOtherData);
+    let run = k
+        .cmd(
+            &["sign-blob", "--yes"],
+            k.flags(),
+            &["--bundle", "b.json", "artifact.txt"],
+        )
+        .fails();
+    assert!(run.stderr.contains("SCT"), "{}", run.stderr);
+    assert!(!k.s.path("b.json").exists());
+    assert_eq!(k.log_size(), 0);
+    // --insecure-skip-verify (testing only) skips the SCT check.
+    k.cmd(
+        &["sign-blob", "--yes", "--insecure-skip-verify"],
+        k.flags(),
+        &["--bundle", "b.json", "artifact.txt"],
+    )
+    .ok();
+}
+
+#[test]
+fn an_expired_token_is_refused_before_fulcio() {
+    let k = Stack::new();
+    k.issuer.set_lifetime(-60);
+    let run = k
+        .cmd(
+            &["sign-blob", "--yes"],
+            k.flags(),
+            &["--bundle", "b.json", "artifact.txt"],
+        )
+        .fails();
+    assert!(run.stderr.contains("expired"), "{}", run.stderr);
+    assert!(k.ct.submissions().is_empty());
+}
+
+#[test]
+fn signing_config_conflicts_fail_as_go_does() {
+    let k = Stack::new();
+    let token = k.issuer.token();
+    let base = [
+        "sign-blob",
+        "--identity-token",
+        &token,
+        "--signing-config",
+        "v2.json",
+        "--trusted-root",
+        "root.json",
+        "--bundle",
+        "b.json",
+    ];
+    let with = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        args.push("artifact.txt");
+        k.s.run(&args, &[], None)
+    };
+    let run = with(&["--rekor-url", "http://127.0.0.1:1"]).fails();
+    assert!(
+        run.stderr
+            .contains("cannot specify service URLs and use signing config"),
+        "{}",
+        run.stderr
+    );
+    let run = with(&["--tlog-upload=false"]).fails();
+    assert!(
+        run.stderr
+            .contains("--tlog-upload=false is not supported with --signing-config"),
+        "{}",
+        run.stderr
+    );
+    // Rekor v2 with no timestamp authority: refused before a certificate is asked for.
+    k.write_signing_config("v2-no-tsa.json", 2, false);
+    let run =
+        k.s.run(
+            &[
+                "sign-blob",
+                "--identity-token",
+                &token,
+                "--signing-config",
+                "v2-no-tsa.json",
+                "--trusted-root",
+                "root.json",
+                "--bundle",
+                "b.json",
+                "artifact.txt",
+            ],
+            &[],
+            None,
+        )
+        .fails();
+    assert!(
+        run.stderr
+            .contains("a timestamp authority must be provided"),
+        "{}",
+        run.stderr
+    );
+    assert!(k.ct.submissions().is_empty());
+    assert!(!k.s.path("b.json").exists());
+}

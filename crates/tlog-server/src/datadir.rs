@@ -47,6 +47,14 @@ pub struct LogIdentity {
         skip_serializing_if = "std::ops::Not::not"
     )]
     pub tree_head: bool,
+    /// Whether the Rekor v2 log (`v2/`) keeps a stored tree head (`v2/tree-head.slots`); if
+    /// so, a missing one is refused, not recreated.
+    #[serde(
+        rename = "v2TreeHead",
+        default,
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub v2_tree_head: bool,
 }
 
 /// A data directory.
@@ -160,6 +168,7 @@ impl DataDir {
                 .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
                 .unwrap_or(0),
             tree_head: true,
+            v2_tree_head: false,
         };
         let json = serde_json::to_vec_pretty(&id)?;
         self.write_atomic(META_FILE, &json, 0o644)?;
@@ -212,6 +221,20 @@ impl DataDir {
         let json = serde_json::to_vec_pretty(&id)?;
         self.write_atomic(META_FILE, &json, 0o644)?;
         Ok(id)
+    }
+
+    /// Records in `log.json` that the v2 log keeps a stored tree head (once it has one).
+    pub fn mark_v2_tree_head(&self, lock: &DirLock) -> Result<()> {
+        let id = self.identity(lock)?;
+        if !id.v2_tree_head {
+            let id = LogIdentity {
+                v2_tree_head: true,
+                ..id
+            };
+            let json = serde_json::to_vec_pretty(&id)?;
+            self.write_atomic(META_FILE, &json, 0o644)?;
+        }
+        Ok(())
     }
 
     fn write_atomic(&self, name: &str, bytes: &[u8], mode: u32) -> Result<()> {

@@ -150,7 +150,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     ));
 
     let reader = log.reader(&path)?;
-    let (v2_service, v2_writer) = v2::start_logged(&args.key.data_dir, &hostname)?;
+    let (v2_service, v2_writer) = v2::start_logged(&dir, &lock, &hostname)?;
     let state = Arc::new(RwLock::new(state));
     let (writer, writer_thread) =
         writer::spawn(dir.clone(), log, Arc::clone(&state), Arc::clone(&signer))?;

@@ -9,18 +9,23 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
+use anyhow::bail;
 use anyhow::{Context, Result};
-use cosign_crypto::PrivateKey;
+use cosign_crypto::{PrivateKey, PublicKey};
 use cosign_tlog::checkpoint::Checkpoint;
 use cosign_tlog::merkle::{MerkleTree, leaf_hash};
 use tokio::sync::{mpsc, oneshot};
 
-use super::store::{EntryFile, TileDir};
+use super::store::{Acked, EntryFile, TileDir};
 use super::tiles::{
     Subtrees, TILE_WIDTH, entry_bundle, entry_bundle_path, grown_entry_bundles, grown_hash_tiles,
     hash_tile_path,
 };
+use crate::head::{self, HEAD_FILE, HeadSlots, StoredHead};
 use crate::tlog::Hash;
+
+/// The entry log in the v2 directory.
+pub const ENTRIES_FILE: &str = "entries.log";
 
 /// Most entries per group commit.
 pub const MAX_BATCH: usize = 2048;
@@ -34,6 +39,8 @@ pub const PUBLISH_INTERVAL: std::time::Duration = std::time::Duration::from_mill
 pub struct Accepted {
     /// Log index.
     pub index: u64,
+    /// Whether the entry was already in the log (at `index`): nothing was added.
+    pub duplicate: bool,
     /// Tree size of the checkpoint.
     pub tree_size: u64,
     /// Root hash at that size.
@@ -79,6 +86,9 @@ pub struct Log {
     key: PrivateKey,
     origin: String,
     checkpoint: Arc<String>,
+    heads: HeadSlots,
+    /// Size and root of the stored head.
+    stored: (u64, Hash),
     publisher: Publisher,
 }
 
@@ -91,6 +101,9 @@ pub struct Publisher {
     open_bundle: Vec<Vec<u8>>,
     published: Arc<RwLock<Arc<String>>>,
 }
+
+/// Where a submitted entry went: its index, and whether it was already there (a duplicate).
+type Placed = (u64, bool);
 
 /// New entries and the checkpoint covering them, for the publisher.
 struct Update {
@@ -171,17 +184,68 @@ impl std::fmt::Debug for Log {
     }
 }
 
+/// What [`Log::open`] found and did.
+#[derive(Debug, Default)]
+pub struct Recovered {
+    /// Torn-tail bytes cut off the entry log (never acknowledged).
+    pub truncated: u64,
+    /// Entries after the stored head (durable, never acknowledged) now covered by a new one.
+    pub uncovered: u64,
+    /// Whether the log had no stored head yet (made by an older server) and now has one.
+    pub migrated: bool,
+}
+
 impl Log {
-    /// Opens the log: replays `entries.log`, checks (and repairs) every tile against it,
-    /// and signs and writes a checkpoint for the recovered size. Returns the log and the
-    /// number of torn-tail bytes cut off.
+    /// Opens the log in `dir` (`DATA/v2`): replays `entries.log` and checks it against the
+    /// stored signed tree head (`tree-head.slots`) and the published checkpoint (no damage in
+    /// the acknowledged part, no rollback, no fork: each refuses to start, changing nothing);
+    /// then checks (and repairs) every tile against it, stores a head for the recovered size
+    /// if it grew, and writes the checkpoint. `head_required`: the directory has kept a stored
+    /// head before, so a missing one is refused rather than made anew.
     pub fn open(
-        file_path: &std::path::Path,
+        dir: &std::path::Path,
         tiles: TileDir,
         key: PrivateKey,
         origin: &str,
-    ) -> Result<(Self, u64)> {
-        let (file, opened) = EntryFile::open(file_path)?;
+        head_required: bool,
+    ) -> Result<(Self, Recovered)> {
+        let public = key.public_key();
+        let file_path = dir.join(ENTRIES_FILE);
+        let head_path = dir.join(HEAD_FILE);
+        let head = head::load(dir)?;
+        if let Some(h) = &head {
+            verify_head(h, &public).with_context(|| {
+                format!(
+                    "{}: the stored signed tree head does not verify with the v2 log key {}. \
+                     Refusing to start; restore both from the same backup",
+                    head_path.display(),
+                    dir.join(super::KEY_FILE).display()
+                )
+            })?;
+        } else if head_required && std::fs::metadata(&file_path).is_ok_and(|m| m.len() > 0) {
+            bail!(
+                "{} is missing but {} holds entries: without it a rollback or fork cannot be \
+                 detected. Refusing to start; restore it from a backup (with the entry log)",
+                head_path.display(),
+                file_path.display()
+            );
+        }
+        let covered = match &head {
+            Some(h) => format!(
+                "the stored signed tree head {} covers {} entries, up to byte offset {}",
+                head_path.display(),
+                h.size,
+                h.log_offset
+            ),
+            None => String::new(),
+        };
+        let (file, opened) = EntryFile::open(
+            &file_path,
+            Acked {
+                end: head.as_ref().map_or(0, |h| h.log_offset),
+                covered_by: &covered,
+            },
+        )?;
         let mut log = Self {
             file,
             tree: MerkleTree::new(),
@@ -189,6 +253,8 @@ impl Log {
             key,
             origin: origin.to_owned(),
             checkpoint: Arc::new(String::new()),
+            heads: HeadSlots::open(dir)?,
+            stored: (0, cosign_tlog::merkle::empty_root()),
             publisher: Publisher {
                 tiles,
                 subtrees: Subtrees::default(),
@@ -201,6 +267,39 @@ impl Log {
             log.add(body);
         }
         let size = log.tree.size();
+        if let Some(h) = &head {
+            if opened.size_at_ack != Some(h.size) {
+                bail!(
+                    "{}: {} entries end at byte offset {} but the stored signed tree head {} \
+                     says {}: the entry log does not belong to this tree head (replaced or \
+                     rolled back). Refusing to start; the files were left untouched. Restore \
+                     the newest entry log from a backup",
+                    file_path.display(),
+                    opened
+                        .size_at_ack
+                        .map_or_else(|| "no".to_owned(), |n| n.to_string()),
+                    h.log_offset,
+                    head_path.display(),
+                    h.size
+                );
+            }
+            let root = log.tree.root_at(h.size)?;
+            if root != h.root()? {
+                bail!(
+                    "{}: the tree of its first {} entries has root {} but the stored signed \
+                     tree head {} has root {}: serving it would fork the log. Refusing to \
+                     start; the files were left untouched. Restore the entry log from a backup",
+                    file_path.display(),
+                    h.size,
+                    hex::encode(root),
+                    head_path.display(),
+                    h.root_hash
+                );
+            }
+            log.stored = (h.size, root);
+        }
+        log.check_published(&file_path, &public)?;
+
         for (b, w) in grown_entry_bundles(0, size) {
             let start = usize::try_from(b * TILE_WIDTH)?;
             let end = start + usize::try_from(w)?;
@@ -218,7 +317,17 @@ impl Log {
         let tail = usize::try_from(size - size % TILE_WIDTH)?;
         log.publisher.open_bundle = opened.entries[tail..].to_vec();
         log.publisher.size = size;
-        log.checkpoint = sign_note(&log.tree, &log.origin, &log.key)?;
+
+        let reuse = head
+            .as_ref()
+            .filter(|h| h.size == size && note_origin(&h.checkpoint) == origin);
+        log.checkpoint = match reuse {
+            // The stored head covers everything and names this origin: serve it as is.
+            Some(h) => Arc::new(h.checkpoint.clone()),
+            // New entries (a group commit durable but not acknowledged), a log without a
+            // stored head yet, or a new origin: sign, store, then publish.
+            None => log.store_head()?,
+        };
         log.publisher
             .tiles
             .write("checkpoint", log.checkpoint.as_bytes(), true)
@@ -226,7 +335,66 @@ impl Log {
         if let Ok(mut p) = log.publisher.published.write() {
             *p = Arc::clone(&log.checkpoint);
         }
-        Ok((log, opened.truncated))
+        let recovered = Recovered {
+            truncated: opened.truncated,
+            uncovered: size - head.as_ref().map_or(size, |h| h.size),
+            migrated: head.is_none(),
+        };
+        Ok((log, recovered))
+    }
+
+    /// The published checkpoint (`tiles/checkpoint`) is a second witness of what was served:
+    /// if it verifies with the log key, the entry log must hold its tree.
+    fn check_published(&self, file_path: &std::path::Path, public: &PublicKey) -> Result<()> {
+        let path = self.publisher.tiles.root().join("checkpoint");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(());
+        };
+        // Unreadable or unsigned: derived data, rewritten below.
+        let Ok(cp) = verify_note(&text, public) else {
+            return Ok(());
+        };
+        let size = self.tree.size();
+        if cp.size > size {
+            bail!(
+                "{}: the published checkpoint {} covers {} entries but the entry log holds {}: \
+                 it was truncated or rolled back to an older copy. Refusing to serve or sign a \
+                 smaller tree; the files were left untouched. Restore the newest entry log \
+                 from a backup",
+                file_path.display(),
+                path.display(),
+                cp.size,
+                size
+            );
+        }
+        let root = self.tree.root_at(cp.size)?;
+        if root != cp.root_hash {
+            bail!(
+                "{}: the tree of its first {} entries has root {} but the published checkpoint \
+                 {} has root {}: serving it would fork the log. Refusing to start; the files \
+                 were left untouched. Restore the entry log from a backup",
+                file_path.display(),
+                cp.size,
+                hex::encode(root),
+                path.display(),
+                hex::encode(cp.root_hash)
+            );
+        }
+        Ok(())
+    }
+
+    /// Signs the checkpoint of the whole tree and stores it as the head (before it is served).
+    fn store_head(&mut self) -> Result<Arc<String>> {
+        let note = sign_note(&self.tree, &self.origin, &self.key)?;
+        let head = StoredHead::new(
+            self.tree.size(),
+            &self.tree.root(),
+            self.file.end(),
+            (*note).clone(),
+        );
+        self.heads.store(&head)?;
+        self.stored = (self.tree.size(), self.tree.root());
+        Ok(note)
     }
 
     /// The number of entries.
@@ -256,6 +424,8 @@ impl Log {
                 key: self.key,
                 origin: self.origin,
                 checkpoint: self.checkpoint,
+                heads: self.heads,
+                stored: self.stored,
             },
             self.publisher,
         )
@@ -270,12 +440,16 @@ struct Writer {
     key: PrivateKey,
     origin: String,
     checkpoint: Arc<String>,
+    heads: HeadSlots,
+    /// Size and root of the stored head: every head signed grows it.
+    stored: (u64, Hash),
 }
 
 impl Writer {
-    /// Stores a group: returns the index of each body (existing index for duplicates) and
-    /// the publisher's update, if the log grew.
-    fn commit(&mut self, bodies: &[&[u8]]) -> Result<(Vec<u64>, Option<Update>)> {
+    /// Stores a group: returns the index of each body and whether it was a duplicate (of an
+    /// entry in the log or earlier in the group: its index), and the publisher's update, if
+    /// the log grew.
+    fn commit(&mut self, bodies: &[&[u8]]) -> Result<(Vec<Placed>, Option<Update>)> {
         let old = self.tree.size();
         let mut indexes = Vec::with_capacity(bodies.len());
         let mut fresh: Vec<&[u8]> = Vec::new();
@@ -283,13 +457,13 @@ impl Writer {
         for body in bodies {
             let leaf = leaf_hash(body);
             if let Some(i) = self.by_leaf.get(&leaf).or_else(|| in_batch.get(&leaf)) {
-                indexes.push(*i);
+                indexes.push((*i, true));
                 continue;
             }
             let i = old + fresh.len() as u64;
             in_batch.insert(leaf, i);
             fresh.push(body);
-            indexes.push(i);
+            indexes.push((i, false));
         }
         if fresh.is_empty() {
             return Ok((indexes, None));
@@ -297,6 +471,7 @@ impl Writer {
         self.file
             .write(&fresh)
             .context("appending to the v2 entry log")?;
+        self.file.sync().context("fdatasync of the v2 entry log")?;
         let mut new_bodies = Vec::with_capacity(fresh.len());
         for body in &fresh {
             let leaf = leaf_hash(body);
@@ -304,7 +479,22 @@ impl Writer {
             self.by_leaf.entry(leaf).or_insert(index);
             new_bodies.push(body.to_vec());
         }
-        self.checkpoint = sign_note(&self.tree, &self.origin, &self.key)?;
+        // Never sign a tree that does not extend the stored head.
+        let (size, root) = (self.tree.size(), self.tree.root());
+        if size <= self.stored.0 || self.tree.root_at(self.stored.0)? != self.stored.1 {
+            bail!(
+                "refusing to sign a tree of {size} entries: it does not extend the stored head \
+                 ({} entries)",
+                self.stored.0
+            );
+        }
+        let note = sign_note(&self.tree, &self.origin, &self.key)?;
+        let head = StoredHead::new(size, &root, self.file.end(), (*note).clone());
+        self.heads
+            .store(&head)
+            .context("storing the v2 tree head")?;
+        self.stored = (size, root);
+        self.checkpoint = note;
         Ok((
             indexes,
             Some(Update {
@@ -314,7 +504,7 @@ impl Writer {
         ))
     }
 
-    fn accepted(&self, index: u64, root: Hash) -> Result<Accepted, String> {
+    fn accepted(&self, index: u64, duplicate: bool, root: Hash) -> Result<Accepted, String> {
         let size = self.tree.size();
         let hashes = self
             .tree
@@ -322,6 +512,7 @@ impl Writer {
             .map_err(|e| e.to_string())?;
         Ok(Accepted {
             index,
+            duplicate,
             tree_size: size,
             root,
             hashes,
@@ -343,6 +534,34 @@ fn sign_note(tree: &MerkleTree, origin: &str, key: &PrivateKey) -> Result<Arc<St
         origin,
         key,
     )?))
+}
+
+/// The origin (first line) of a checkpoint.
+pub(crate) fn note_origin(text: &str) -> &str {
+    text.split('\n').next().unwrap_or_default()
+}
+
+/// Verifies a checkpoint signed by the v2 log `key` as whatever origin it names.
+pub(crate) fn verify_note(text: &str, key: &PublicKey) -> Result<Checkpoint> {
+    Ok(cosign_tlog::note::verify_checkpoint(
+        text,
+        note_origin(text),
+        key,
+    )?)
+}
+
+/// Checks that a stored head's checkpoint is signed by `key` and states its size and root.
+pub(crate) fn verify_head(head: &StoredHead, key: &PublicKey) -> Result<()> {
+    let cp = verify_note(&head.checkpoint, key)?;
+    if cp.size != head.size || cp.root_hash != head.root()? {
+        bail!(
+            "the checkpoint (size {}) does not match size {} / rootHash {}",
+            cp.size,
+            head.size,
+            head.root_hash
+        );
+    }
+    Ok(())
 }
 
 /// Starts the writer thread; it runs until every [`Submitter`] is dropped, and returns the
@@ -370,10 +589,7 @@ pub fn spawn(log: Log) -> std::io::Result<(Submitter, std::thread::JoinHandle<u6
                     }
                 }
                 let bodies: Vec<&[u8]> = batch.iter().map(|p| p.body.as_slice()).collect();
-                let committed = log.commit(&bodies).and_then(|(indexes, update)| {
-                    log.file.sync().context("fdatasync of the v2 entry log")?;
-                    Ok((indexes, update))
-                });
+                let committed = log.commit(&bodies);
                 match committed {
                     Ok((indexes, update)) => {
                         commits += 1;
@@ -381,8 +597,8 @@ pub fn spawn(log: Log) -> std::io::Result<(Submitter, std::thread::JoinHandle<u6
                             let _ = updates.send(update);
                         }
                         let root = log.tree.root();
-                        for (p, i) in batch.drain(..).zip(indexes) {
-                            let _ = p.reply.send(log.accepted(i, root));
+                        for (p, (i, duplicate)) in batch.drain(..).zip(indexes) {
+                            let _ = p.reply.send(log.accepted(i, duplicate, root));
                         }
                     }
                     Err(e) => {

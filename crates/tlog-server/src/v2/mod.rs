@@ -3,7 +3,7 @@
 //!
 //! | method | path | |
 //! |---|---|---|
-//! | POST | `/api/v2/log/entries` | [`create`]: `hashedRekordRequestV002` / `dsseRequestV002` |
+//! | POST | `/api/v2/log/entries` | [`create`]: `hashedRekordRequestV002` |
 //! | GET | `/checkpoint`, `/api/v2/checkpoint` | the newest checkpoint (C2SP signed note) |
 //! | GET | `/tile/<L>/<N>[.p/<W>]`, `/api/v2/tile/...` | hash tiles |
 //! | GET | `/tile/entries/<N>[.p/<W>]`, `/api/v2/tile/entries/...` | entry bundles |
@@ -33,7 +33,7 @@ pub use log::Submitter;
 
 /// The v2 log's directory in the data directory.
 pub const DIR: &str = "v2";
-const KEY_FILE: &str = "signing-key.pem";
+pub(crate) const KEY_FILE: &str = "signing-key.pem";
 
 /// The v2 directory of a data directory.
 pub fn dir_of(data_dir: &Path) -> PathBuf {
@@ -99,22 +99,23 @@ pub struct Started {
     pub writer: std::thread::JoinHandle<u64>,
     /// Entries recovered.
     pub entries: u64,
-    /// Torn-tail bytes cut off the entry log.
-    pub truncated: u64,
+    /// What opening the log found and did.
+    pub recovered: log::Recovered,
     /// The log ID, hex.
     pub log_id_hex: String,
 }
 
 /// Opens (creating) the v2 log of `data_dir` signing as `origin` and starts its writer. The
-/// caller holds the data directory's lock.
-pub fn start(data_dir: &Path, origin: &str) -> Result<Started> {
+/// caller holds the data directory's lock. `head_required`: the directory has kept a stored
+/// v2 tree head before (`log.json`'s `v2TreeHead`), so a missing one is refused.
+pub fn start(data_dir: &Path, origin: &str, head_required: bool) -> Result<Started> {
     let key = signing_key(data_dir)?;
     let id = log_id(origin, &key.public_key());
     let dir = dir_of(data_dir);
     let tiles = store::TileDir::new(dir.join("tiles"))?;
     let tiles_path = tiles.root().to_path_buf();
-    let (log, truncated) = log::Log::open(&dir.join("entries.log"), tiles, key, origin)
-        .context("opening the v2 log")?;
+    let (log, recovered) =
+        log::Log::open(&dir, tiles, key, origin, head_required).context("opening the v2 log")?;
     let entries = log.size();
     let checkpoint = log.published();
     let (submitter, writer) = log::spawn(log)?;
@@ -127,24 +128,57 @@ pub fn start(data_dir: &Path, origin: &str) -> Result<Started> {
         }),
         writer,
         entries,
-        truncated,
+        recovered,
         log_id_hex: hex::encode(id),
     })
 }
 
-/// `POST /api/v2/log/entries`: 201 with the TransparencyLogEntry (protojson) once durable.
+/// gRPC status codes rekor-tiles answers with (through grpc-gateway).
+const INVALID_ARGUMENT: u16 = 3;
+const ALREADY_EXISTS: u16 = 6;
+const UNKNOWN: u16 = 2;
+
+/// An error as rekor-tiles' grpc-gateway writes it: the `google.rpc.Status` as protojson,
+/// `{"code": <gRPC code>, "message": "...", "details": []}`.
+pub fn error(status: StatusCode, code: u16, message: &str) -> Resp {
+    response::json(
+        status,
+        &json!({"code": code, "message": message, "details": []}),
+    )
+}
+
+/// `POST /api/v2/log/entries`: 201 with the TransparencyLogEntry (protojson, unpopulated
+/// fields emitted as rekor-tiles does) once durable; 409 with the existing entry's index in
+/// `x-log-index` for an entry already in the log; 400 for an invalid request.
 pub async fn create(service: &Service, body: &[u8]) -> Resp {
     let canonical = match request::canonicalize(body) {
         Ok(c) => c,
-        Err(message) => return response::bad_request(&message),
+        Err(message) => return error(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, &message),
     };
     let body_b64 = STANDARD.encode(&canonical.body);
     match service.submitter.submit(canonical.body).await {
+        Ok(a) if a.duplicate => {
+            let resp = error(
+                StatusCode::CONFLICT,
+                ALREADY_EXISTS,
+                &format!(
+                    "an equivalent entry already exists in the transparency log with index {}",
+                    a.index
+                ),
+            );
+            response::with_header(
+                resp,
+                hyper::header::HeaderName::from_static("x-log-index"),
+                &a.index.to_string(),
+            )
+        }
         Ok(a) => {
             let entry = json!({
                 "logIndex": a.index.to_string(),
                 "logId": {"keyId": service.log_id_b64},
                 "kindVersion": {"kind": canonical.kind, "version": "0.0.2"},
+                "integratedTime": "0",
+                "inclusionPromise": null,
                 "inclusionProof": {
                     "logIndex": a.index.to_string(),
                     "rootHash": STANDARD.encode(a.root),
@@ -156,7 +190,7 @@ pub async fn create(service: &Service, body: &[u8]) -> Resp {
             });
             response::json(StatusCode::CREATED, &entry)
         }
-        Err(message) => response::internal(&message),
+        Err(message) => error(StatusCode::INTERNAL_SERVER_ERROR, UNKNOWN, &message),
     }
 }
 
@@ -199,16 +233,37 @@ pub fn is_read_path(path: &str) -> bool {
         || path.starts_with("/api/v2/tile/")
 }
 
-/// [`start`], reporting what it found on stderr; returns the service and the writer thread.
+/// [`start`], reporting what it found on stderr, then recording in `log.json` that the
+/// directory keeps a stored v2 tree head; returns the service and the writer thread.
 pub fn start_logged(
-    data_dir: &Path,
+    dir: &crate::datadir::DataDir,
+    lock: &crate::datadir::DirLock,
     origin: &str,
 ) -> Result<(Arc<Service>, std::thread::JoinHandle<u64>)> {
-    let started = start(data_dir, origin)?;
-    if started.truncated > 0 {
+    let head_required = dir.existing_identity()?.is_some_and(|id| id.v2_tree_head);
+    let started = start(dir.path(), origin, head_required)?;
+    if !head_required {
+        dir.mark_v2_tree_head(lock)?;
+    }
+    let r = &started.recovered;
+    if r.truncated > 0 {
         crate::out::error(&format!(
             "tlog-server: cut a torn tail of {} bytes off the v2 entry log (never acknowledged)",
-            started.truncated
+            r.truncated
+        ));
+    }
+    if r.migrated && started.entries > 0 {
+        crate::out::error(&format!(
+            "tlog-server: the v2 log had no stored tree head (an older tlog-server): stored \
+             one for its {} entries",
+            started.entries
+        ));
+    }
+    if r.uncovered > 0 {
+        crate::out::error(&format!(
+            "tlog-server: the v2 tree head now covers {} more entries (durable, never \
+             acknowledged)",
+            r.uncovered
         ));
     }
     crate::out::error(&format!(

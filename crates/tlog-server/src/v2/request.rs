@@ -6,19 +6,19 @@
 //! {"hashedRekordRequestV002": {"digest": "<b64>", "signature": {"content": "<b64>",
 //!    "verifier": {"publicKey": {"rawBytes": "<b64 SPKI>"} | "x509Certificate": {...},
 //!                 "keyDetails": "PKIX_ECDSA_P256_SHA_256"}}}}
-//! {"dsseRequestV002": {"envelope": {"payload": "<b64>", "payloadType": "...",
-//!    "signatures": [{"sig": "<b64>", "keyid": ""}]}, "verifiers": [<verifier>, ...]}}
 //! ```
+//!
+//! As rekor-tiles (2.1 and later) does: `dsseRequestV002` is refused ("invalid type, must be
+//! hashedrekord"; clients log a DSSE envelope as a hashedrekord over its PAE), and so is any
+//! field the proto does not have (protojson with `DiscardUnknown: false`). Field names are
+//! accepted in lowerCamelCase or as in the proto, as protojson does.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
-use cosign_crypto::{KeyType, PublicKey, SignatureScheme, hash};
-use cosign_tlog::entry::{V2Verifier, default_key_details, dsse_v002, hashedrekord_v002};
-use cosign_types::{Digest, HashAlgorithm};
+use cosign_crypto::PublicKey;
+use cosign_tlog::entry::{V2Verifier, default_key_details, hashedrekord_v002};
+use cosign_types::Digest;
 use serde_json::{Map, Value};
-
-/// Most signatures or verifiers in a DSSE request.
-const MAX_SIGNATURES: usize = 16;
 
 /// A checked request: the body to log and its kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,17 +64,43 @@ fn bytes(v: &Value, what: &str) -> Res<Vec<u8>> {
 /// default for the key (what verifiers rebuild the body with).
 fn verifier(v: &Value, what: &str) -> Res<(V2Verifier, PublicKey)> {
     let m = object(v, what)?;
-    let parsed = if let Some(pk) = field(m, "publicKey", "public_key") {
+    known_fields(
+        m,
+        &[
+            ("publicKey", "public_key"),
+            ("x509Certificate", "x509_certificate"),
+            ("keyDetails", "key_details"),
+        ],
+        what,
+    )?;
+    let pk = field(m, "publicKey", "public_key");
+    let cert = field(m, "x509Certificate", "x509_certificate");
+    if pk.is_some() && cert.is_some() {
+        return Err(format!("{what} holds both publicKey and x509Certificate"));
+    }
+    let parsed = if let Some(pk) = pk {
+        let pk = object(pk, what)?;
+        known_fields(
+            pk,
+            &[("rawBytes", "raw_bytes")],
+            &format!("{what}.publicKey"),
+        )?;
         let raw = bytes(
-            required(object(pk, what)?, "rawBytes", "raw_bytes", what)?,
+            required(pk, "rawBytes", "raw_bytes", what)?,
             &format!("{what}.publicKey.rawBytes"),
         )?;
         let key = PublicKey::from_spki_der(&raw)
             .map_err(|e| format!("{what}.publicKey is not a public key: {e}"))?;
         V2Verifier::from_public_key(&key).map_err(|e| e.to_string())?
-    } else if let Some(cert) = field(m, "x509Certificate", "x509_certificate") {
+    } else if let Some(cert) = cert {
+        let cert = object(cert, what)?;
+        known_fields(
+            cert,
+            &[("rawBytes", "raw_bytes")],
+            &format!("{what}.x509Certificate"),
+        )?;
         let raw = bytes(
-            required(object(cert, what)?, "rawBytes", "raw_bytes", what)?,
+            required(cert, "rawBytes", "raw_bytes", what)?,
             &format!("{what}.x509Certificate.rawBytes"),
         )?;
         V2Verifier::from_certificate_der(&raw).map_err(|e| e.to_string())?
@@ -94,31 +120,58 @@ fn verifier(v: &Value, what: &str) -> Res<(V2Verifier, PublicKey)> {
     Ok((parsed, key))
 }
 
+/// The message rekor-tiles answers for a request that is not a hashedrekord.
+pub const NOT_HASHEDREKORD: &str = "invalid type, must be hashedrekord";
+
+/// Refuses a field `m` has that `known` (lowerCamelCase, proto name) does not list, and a
+/// field given under both its names.
+fn known_fields(m: &Map<String, Value>, known: &[(&str, &str)], what: &str) -> Res<()> {
+    for name in m.keys() {
+        if !known.iter().any(|(c, s)| name == c || name == s) {
+            return Err(format!("{what}: unknown field {name:?}"));
+        }
+    }
+    for (camel, snake) in known {
+        if camel != snake && m.contains_key(*camel) && m.contains_key(*snake) {
+            return Err(format!("{what}: field {camel:?} given twice"));
+        }
+    }
+    Ok(())
+}
+
 /// Checks a `CreateEntryRequest` and returns the body to log.
 pub fn canonicalize(request: &[u8]) -> Res<Canonical> {
     let v: Value =
         serde_json::from_slice(request).map_err(|e| format!("the request is not JSON: {e}"))?;
     let m = object(&v, "the request")?;
-    if m.len() != 1 {
-        return Err(
-            "the request must hold exactly one of hashedRekordRequestV002 and dsseRequestV002"
-                .into(),
-        );
+    known_fields(
+        m,
+        &[
+            ("hashedRekordRequestV002", "hashed_rekord_request_v002"),
+            ("dsseRequestV002", "dsse_request_v002"),
+        ],
+        "the request",
+    )?;
+    if m.len() > 1 {
+        return Err("the request holds more than one of its oneof spec fields".into());
     }
-    if let Some(r) = field(m, "hashedRekordRequestV002", "hashed_rekord_request_v002") {
-        return hashedrekord(r);
+    match field(m, "hashedRekordRequestV002", "hashed_rekord_request_v002") {
+        Some(r) => hashedrekord(r),
+        None => Err(NOT_HASHEDREKORD.into()),
     }
-    if let Some(r) = field(m, "dsseRequestV002", "dsse_request_v002") {
-        return dsse(r);
-    }
-    Err("the request must hold hashedRekordRequestV002 or dsseRequestV002".into())
 }
 
 fn hashedrekord(r: &Value) -> Res<Canonical> {
     let what = "hashedRekordRequestV002";
     let m = object(r, what)?;
+    known_fields(m, &[("digest", "digest"), ("signature", "signature")], what)?;
     let digest = bytes(required(m, "digest", "digest", what)?, "digest")?;
     let sig = object(required(m, "signature", "signature", what)?, "signature")?;
+    known_fields(
+        sig,
+        &[("content", "content"), ("verifier", "verifier")],
+        "signature",
+    )?;
     let content = bytes(
         required(sig, "content", "content", "signature")?,
         "signature.content",
@@ -149,72 +202,10 @@ fn hashedrekord(r: &Value) -> Res<Canonical> {
     })
 }
 
-fn message_schemes(key: &PublicKey) -> Vec<SignatureScheme> {
-    match key.key_type() {
-        KeyType::Ed25519 => vec![SignatureScheme::Ed25519, SignatureScheme::Ed25519ph],
-        other => vec![other.default_scheme(false)],
-    }
-}
-
-fn dsse(r: &Value) -> Res<Canonical> {
-    let what = "dsseRequestV002";
-    let m = object(r, what)?;
-    let env = object(required(m, "envelope", "envelope", what)?, "envelope")?;
-    let payload = bytes(
-        required(env, "payload", "payload", "envelope")?,
-        "envelope.payload",
-    )?;
-    let payload_type = required(env, "payloadType", "payload_type", "envelope")?
-        .as_str()
-        .ok_or("envelope.payloadType must be a string")?;
-    let sigs = required(env, "signatures", "signatures", "envelope")?
-        .as_array()
-        .ok_or("envelope.signatures must be an array")?;
-    let verifiers = required(m, "verifiers", "verifiers", what)?
-        .as_array()
-        .ok_or("verifiers must be an array")?;
-    if sigs.is_empty() || verifiers.is_empty() {
-        return Err("the envelope needs signatures and the request verifiers".into());
-    }
-    if sigs.len() > MAX_SIGNATURES || verifiers.len() > MAX_SIGNATURES {
-        return Err(format!(
-            "more than {MAX_SIGNATURES} signatures or verifiers"
-        ));
-    }
-    let verifiers = verifiers
-        .iter()
-        .enumerate()
-        .map(|(i, v)| verifier(v, &format!("verifiers[{i}]")))
-        .collect::<Res<Vec<_>>>()?;
-    let pae = cosign_types::dsse::pae(payload_type, &payload);
-    let mut signed = Vec::new();
-    for (i, s) in sigs.iter().enumerate() {
-        let s = object(s, "envelope signature")?;
-        let sig = bytes(
-            required(s, "sig", "sig", "envelope signature")?,
-            &format!("envelope.signatures[{i}].sig"),
-        )?;
-        let found = verifiers.iter().find(|(_, key)| {
-            message_schemes(key)
-                .into_iter()
-                .any(|scheme| key.verify_message(scheme, &pae, &sig).is_ok())
-        });
-        let Some((v, _)) = found else {
-            return Err(format!(
-                "envelope signature {i} does not verify with any verifier"
-            ));
-        };
-        signed.push((sig, v.clone()));
-    }
-    let payload_hash = hash(HashAlgorithm::Sha256, &payload);
-    let body = dsse_v002(&payload_hash, &signed).map_err(|e| e.to_string())?;
-    Ok(Canonical { body, kind: "dsse" })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cosign_crypto::PrivateKey;
+    use cosign_crypto::{HashAlgorithm, PrivateKey, SignatureScheme, hash};
     use serde_json::json;
 
     fn b64(b: &[u8]) -> String {
@@ -251,24 +242,43 @@ mod tests {
     }
 
     #[test]
-    fn dsse_requests() {
+    fn dsse_and_unknown_fields_are_refused_as_rekor_tiles_does() {
         let key = PrivateKey::generate_ecdsa_p256().unwrap();
-        let payload = br#"{"_type":"https://in-toto.io/Statement/v1"}"#;
-        let pae = cosign_types::dsse::pae("application/vnd.in-toto+json", payload);
+        let digest = hash(HashAlgorithm::Sha256, b"blob");
         let sig = key
-            .sign_message(SignatureScheme::EcdsaP256Sha256, &pae)
+            .sign_digest(SignatureScheme::EcdsaP256Sha256, &digest)
             .unwrap();
-        let req = json!({"dsseRequestV002": {
-            "envelope": {"payload": b64(payload), "payloadType": "application/vnd.in-toto+json",
-                "signatures": [{"sig": b64(&sig), "keyid": ""}]},
-            "verifiers": [{"publicKey": {"rawBytes": b64(&key.public_key().to_spki_der())},
-                "keyDetails": "PKIX_ECDSA_P256_SHA_256"}]}});
-        let c = canonicalize(req.to_string().as_bytes()).unwrap();
-        assert_eq!(c.kind, "dsse");
-        assert!(
-            cosign_tlog::entry::Body::parse(&c.body)
-                .unwrap()
-                .is_rekor_v2()
+        let spki = b64(&key.public_key().to_spki_der());
+        let good = json!({"hashed_rekord_request_v002": {"digest": b64(digest.as_bytes()),
+            "signature": {"content": b64(&sig), "verifier": {
+                "public_key": {"raw_bytes": spki}, "key_details": "PKIX_ECDSA_P256_SHA_256"}}}});
+        assert!(canonicalize(good.to_string().as_bytes()).is_ok());
+        let dsse = json!({"dsseRequestV002": {"envelope": {}, "verifiers": []}});
+        assert_eq!(
+            canonicalize(dsse.to_string().as_bytes()).unwrap_err(),
+            NOT_HASHEDREKORD
         );
+        assert_eq!(canonicalize(b"{}").unwrap_err(), NOT_HASHEDREKORD);
+        for path in [
+            "/extra",
+            "/hashed_rekord_request_v002/extra",
+            "/hashed_rekord_request_v002/signature/extra",
+            "/hashed_rekord_request_v002/signature/verifier/extra",
+            "/hashed_rekord_request_v002/signature/verifier/public_key/extra",
+        ] {
+            let mut req = good.clone();
+            let (parent, name) = path.rsplit_once('/').unwrap();
+            req.pointer_mut(parent)
+                .unwrap()
+                .as_object_mut()
+                .unwrap()
+                .insert(name.to_owned(), json!(1));
+            let e = canonicalize(req.to_string().as_bytes()).unwrap_err();
+            assert!(e.contains("unknown field \"extra\""), "{path}: {e}");
+        }
+        let mut twice = good.clone();
+        twice["hashed_rekord_request_v002"]["signature"]["verifier"]["keyDetails"] =
+            json!("PKIX_ECDSA_P256_SHA_256");
+        assert!(canonicalize(twice.to_string().as_bytes()).is_err());
     }
 }

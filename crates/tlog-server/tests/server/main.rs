@@ -6,6 +6,7 @@ mod durability;
 mod hostile;
 mod support;
 mod v2;
+mod v2_durability;
 
 use std::collections::BTreeMap;
 use std::io::Write;

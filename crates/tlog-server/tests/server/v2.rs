@@ -36,7 +36,7 @@ fn trusted_root(data: &std::path::Path, url: &str) -> (Value, TrustedRoot) {
 }
 
 /// A key-signed blob's hashedrekord 0.0.2 request, with its digest and signature.
-fn request(key: &PrivateKey, blob: &[u8]) -> (Value, cosign_crypto::Digest, Vec<u8>) {
+pub(crate) fn request(key: &PrivateKey, blob: &[u8]) -> (Value, cosign_crypto::Digest, Vec<u8>) {
     let digest = hash(HashAlgorithm::Sha256, blob);
     let sig = key
         .sign_digest(SignatureScheme::EcdsaP256Sha256, &digest)
@@ -54,7 +54,7 @@ fn hashes_of(tile: &[u8]) -> Vec<Hash> {
 }
 
 /// The tree of a log as its static tile files alone state it, for `size` entries (< 65536).
-fn tree_from_tiles(tiles: &std::path::Path, size: u64) -> MerkleTree {
+pub(crate) fn tree_from_tiles(tiles: &std::path::Path, size: u64) -> MerkleTree {
     let mut tree = MerkleTree::new();
     let full = size / 256;
     for t in 0..=full {
@@ -144,7 +144,7 @@ fn v2_entries_verify_and_tiles_prove_them() {
         json!({"kind": "hashedrekord", "version": "0.0.2"})
     );
     assert_eq!(entry["logIndex"], "299");
-    assert!(entry.get("inclusionPromise").is_none());
+    assert!(entry["inclusionPromise"].is_null());
     assert_eq!(entry["logId"]["keyId"], b64(&root.tlogs[1].log_id));
 
     // A Sigstore bundle v0.3 of the key-signed blob; the entry verifies with cosign's verifier
@@ -387,6 +387,28 @@ fn v2_kill_9_under_16_clients_loses_nothing_acknowledged() {
             })
         })
         .collect();
+    // Every checkpoint GET /checkpoint served meanwhile.
+    let served: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let (served, stop, url) = (Arc::clone(&served), Arc::clone(&stop), url.clone());
+        std::thread::spawn(move || {
+            let client = reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(text) = client
+                    .get(format!("{url}/checkpoint"))
+                    .send()
+                    .and_then(|r| r.error_for_status())
+                    .and_then(|r| r.text())
+                {
+                    served.lock().unwrap().push(text);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
     let start = std::time::Instant::now();
     while acked.lock().unwrap().len() < 700 && start.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(10));
@@ -397,8 +419,18 @@ fn v2_kill_9_under_16_clients_loses_nothing_acknowledged() {
     for c in clients {
         c.join().unwrap();
     }
+    reader.join().unwrap();
     let acked = acked.lock().unwrap().clone();
+    let served = served.lock().unwrap().clone();
     assert!(acked.len() >= 700, "only {} acknowledged", acked.len());
+    assert!(served.len() > 10, "only {} checkpoints read", served.len());
+    // The stored head covers every checkpoint handed out (it is stored before any is).
+    let stored = crate::support::stored_head(&data.join("v2"));
+    let stored_size = stored["size"].as_u64().unwrap();
+    assert!(
+        acked.iter().all(|a| a.2 <= stored_size),
+        "stored head {stored_size} behind"
+    );
 
     let server = Server::start(&data);
     let (_, root) = trusted_root(&data, &server.url);
@@ -421,4 +453,81 @@ fn v2_kill_9_under_16_clients_loses_nothing_acknowledged() {
         let proof = tree.consistency_proof(*size, head.size).unwrap();
         verify_consistency(*size, head.size, &proof, root_hash, &head.root_hash).unwrap();
     }
+    for text in &served {
+        let cp = note::verify_checkpoint(text, "127.0.0.1", &root.tlogs[1].public_key).unwrap();
+        assert!(cp.size <= stored_size);
+        if cp.size > 0 {
+            let proof = tree.consistency_proof(cp.size, head.size).unwrap();
+            verify_consistency(cp.size, head.size, &proof, &cp.root_hash, &head.root_hash).unwrap();
+        }
+    }
+    eprintln!(
+        "v2 kill -9: {} acknowledged, all present; {} answered and {} served checkpoints \
+         consistent with the final tree of {}",
+        acked.len(),
+        acked.len(),
+        served.len(),
+        head.size
+    );
+    drop(server);
+    assert!(matches!(crate::support::check(&data).0, 0 | 3));
+}
+
+#[test]
+fn v2_answers_duplicates_dsse_and_unknown_fields_as_rekor_tiles_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"));
+    let key = PrivateKey::generate_ecdsa_p256().unwrap();
+    let (req, _, _) = request(&key, b"once");
+    let resp = server.post("/api/v2/log/entries", &req);
+    assert_eq!(resp.status(), 201);
+    let entry: Value = resp.json().unwrap();
+    // protojson with EmitUnpopulated, as rekor-tiles' gateway writes it.
+    assert_eq!(entry["integratedTime"], "0");
+    assert!(entry["inclusionPromise"].is_null());
+    assert_eq!(
+        server
+            .post("/api/v2/log/entries", &request(&key, b"two").0)
+            .status(),
+        201
+    );
+
+    // The same request again: 409 Conflict naming the existing entry, nothing added.
+    let resp = server.post("/api/v2/log/entries", &req);
+    assert_eq!(resp.status(), 409);
+    assert_eq!(resp.headers()["x-log-index"], "0");
+    let body: Value = resp.json().unwrap();
+    assert_eq!(
+        body,
+        json!({"code": 6, "message":
+            "an equivalent entry already exists in the transparency log with index 0",
+            "details": []})
+    );
+    let cp = server.get("/checkpoint").text().unwrap();
+    assert_eq!(cp.lines().nth(1), Some("2"));
+
+    // DSSE requests are refused (rekor-tiles 2.1+), as are fields the proto does not have;
+    // errors are google.rpc.Status.
+    let dsse = json!({"dsseRequestV002": {"envelope": {"payload": "e30=",
+        "payloadType": "application/vnd.in-toto+json", "signatures": []}, "verifiers": []}});
+    let resp = server.post("/api/v2/log/entries", &dsse);
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().unwrap();
+    assert_eq!(
+        body,
+        json!({"code": 3, "message": "invalid type, must be hashedrekord", "details": []})
+    );
+    let mut unknown = request(&key, b"three").0;
+    unknown["hashedRekordRequestV002"]["signature"]["extra"] = json!("x");
+    let resp = server.post("/api/v2/log/entries", &unknown);
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().unwrap();
+    assert_eq!(body["code"], 3);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field \"extra\""),
+        "{body}"
+    );
 }

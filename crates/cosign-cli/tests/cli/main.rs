@@ -18,6 +18,7 @@ mod keyless;
 mod keys;
 mod kms;
 mod pkcs11;
+mod signing_config;
 mod surface;
 mod tlog;
 mod trust;

@@ -5,10 +5,12 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
+use cosign_trust::TrustError;
 use cosign_trust::create::go_io_error;
 use cosign_trust::signing_config::create::{CreateRequest, create_json};
 use cosign_trust::signing_config::{
     MAX_SIGNING_CONFIG_LEN, SIGNING_CONFIG_REKOR_V2_TARGET, SIGNING_CONFIG_TARGET, SigningConfig,
+    embedded_json, embedded_rekor_v2_json,
 };
 use cosign_trust::tuf::{
     Freshness, HttpFetcher, Instance, TufClient, TufOptions, mirror_dir_name, read_remote_hint,
@@ -29,16 +31,16 @@ pub fn run(cmd: &SigningConfigCommand, ctx: &Ctx<'_>) -> Result<()> {
 }
 
 /// The TUF client of the repository cosign uses: the one `cosign initialize` recorded, else
-/// the public-good instance; and whether it is the latter.
-fn tuf_client(timeout: Duration) -> Result<(TufClient<HttpFetcher>, bool)> {
+/// the public-good instance; and the Sigstore instance it is, if it is one.
+fn tuf_client(timeout: Duration) -> Result<(TufClient<HttpFetcher>, Option<Instance>)> {
     let dir = tuf_settings::cache_dir();
     let initialized = match &dir {
         Some(d) => read_remote_hint(d)?,
         None => None,
     };
-    let public_good = initialized.is_none();
     let mirror = initialized.unwrap_or_else(|| Instance::PublicGood.mirror().to_owned());
-    let (root_json, source) = match Instance::for_mirror(&mirror) {
+    let instance = Instance::for_mirror(&mirror);
+    let (root_json, source) = match instance {
         Some(i) => (
             i.root_json().to_vec(),
             format!("embedded {} root.json", i.name()),
@@ -60,40 +62,39 @@ fn tuf_client(timeout: Duration) -> Result<(TufClient<HttpFetcher>, bool)> {
     let mut opts = TufOptions::new(&mirror, root_json, &source, dir);
     opts.freshness = Freshness::CacheFor(CACHE_VALIDITY);
     let client = TufClient::new(opts, tuf_settings::fetcher(timeout)?)?;
-    Ok((client, public_good))
+    Ok((client, instance))
 }
 
 /// The instance's signing config for `--with-default-services` (`--with-default-rekor-v2`:
-/// the one with its Rekor v2 log), as Go cosign reads it from TUF. When nothing was
-/// initialized and the public-good repository cannot be reached, its copy built into cosign
-/// is used, with a warning (Go cosign fails).
+/// the one with its Rekor v2 log), as Go cosign reads it from TUF. When the repository is the
+/// public-good or staging one and cannot be read (offline), the copy of that instance built
+/// into cosign is used, with a warning (Go cosign fails); a repository without the target,
+/// and any other repository, fail as in Go.
 fn default_config(ctx: &Ctx<'_>, rekor_v2: bool) -> Result<SigningConfig> {
     let target = if rekor_v2 {
         SIGNING_CONFIG_REKOR_V2_TARGET
     } else {
         SIGNING_CONFIG_TARGET
     };
-    let (mut client, public_good) = tuf_client(ctx.timeout).context("error creating TUF client")?;
-    let fetched = client.target(target);
-    let json = match fetched {
+    let (mut client, instance) = tuf_client(ctx.timeout).context("error creating TUF client")?;
+    let json = match client.target(target) {
         Ok(json) => json,
-        Err(e) if public_good && !matches!(e, cosign_trust::TrustError::TargetNotFound { .. }) => {
-            let embedded = if rekor_v2 {
-                cosign_trust::signing_config::embedded_rekor_v2_json(Instance::PublicGood)
-            } else {
-                Some(cosign_trust::signing_config::embedded_json(
-                    Instance::PublicGood,
-                ))
+        Err(e) => {
+            let embedded = match instance {
+                _ if matches!(e, TrustError::TargetNotFound { .. }) => None,
+                Some(i) if rekor_v2 => embedded_rekor_v2_json(i),
+                Some(i) => Some(embedded_json(i)),
+                None => None,
             };
             let Some(embedded) = embedded else {
                 return Err(e).context("error getting signing config from TUF");
             };
             ctx.printer.warn(&format!(
-                "could not read {target} from the public-good TUF repository ({e}); using the copy built into cosign"
+                "could not read {target} from the TUF repository {} ({e}); using the copy built into cosign",
+                client.options().mirror
             ));
             embedded.to_vec()
         }
-        Err(e) => return Err(e).context("error getting signing config from TUF"),
     };
     Ok(SigningConfig::from_json(&json)?)
 }

@@ -1,7 +1,8 @@
 //! `cosign signing-config create`: every case recorded from Go cosign 3.1.2
 //! (tests/data/signing-config/go-3.1.2.json, see record.py there) gives the same output, exit
 //! code and error; `--out`; `--with-default-services` and `--with-default-rekor-v2` from an
-//! initialized TUF repository; base configs Go cosign crashes on; the help text.
+//! initialized TUF repository, and offline the copies built in; base configs Go cosign crashes
+//! on; the help text.
 
 use std::path::Path;
 
@@ -343,6 +344,48 @@ fn default_services_come_from_the_initialized_repository() {
         run.stderr
     );
     assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn offline_the_instance_defaults_are_the_copy_built_in_with_a_warning() {
+    // Nothing initialized: the public-good repository, unreachable through a closed proxy.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let proxy = format!("http://127.0.0.1:{closed}");
+    let s = Scratch::new();
+    let env = [
+        ("HTTPS_PROXY", proxy.as_str()),
+        ("HTTP_PROXY", proxy.as_str()),
+    ];
+    for (flag, embedded) in [
+        (
+            "--with-default-services",
+            cosign_trust::signing_config::embedded_json(cosign_trust::tuf::Instance::PublicGood),
+        ),
+        (
+            "--with-default-rekor-v2",
+            cosign_trust::signing_config::embedded_rekor_v2_json(
+                cosign_trust::tuf::Instance::PublicGood,
+            )
+            .unwrap(),
+        ),
+    ] {
+        let run = s.run(&["signing-config", "create", flag], &env, None).ok();
+        assert_eq!(
+            SigningConfig::from_json(&run.stdout).unwrap(),
+            SigningConfig::from_json(embedded).unwrap()
+        );
+        assert!(
+            run.stderr
+                .starts_with("WARNING: could not read signing_config")
+                && run.stderr.contains("https://tuf-repo-cdn.sigstore.dev")
+                && run.stderr.contains("using the copy built into cosign"),
+            "{}",
+            run.stderr
+        );
+    }
 }
 
 #[test]

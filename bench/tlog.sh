@@ -50,6 +50,16 @@ if [ -z "$url" ]; then
 fi
 echo "tlog-server at $url (data in $work/data)"
 
+# The disk's flush latency, measured in this run: each group commit waits for an fdatasync of
+# the entry log (an append) and one of the stored tree head, and each of the 16 clients has
+# one request in flight, so a commit holds at most 16 entries and the throughput is at most
+# 16 / (commit latency).
+probe=$(dd if=/dev/zero of="$work/probe" bs=4096 count=200 oflag=dsync 2>&1 | tail -1 |
+  awk -F', ' '{split($(NF-1), t, " "); printf "%.2f", t[1] * 1000 / 200}')
+rm -f "$work/probe"
+echo "disk: ${probe} ms per 4 KiB O_DSYNC append (ceiling at one such flush per commit of" \
+  "${CLIENTS:-16}: $(awk -v ms="$probe" -v c="${CLIENTS:-16}" 'BEGIN { if (ms > 0) printf "%.0f", c * 1000 / ms; else print "?" }') entries/s)"
+
 status=0
 run_load() { # API MIN_RATE
   echo "== Rekor v$1 API =="

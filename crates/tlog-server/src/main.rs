@@ -181,7 +181,11 @@ fn serve(args: ServeArgs) -> Result<()> {
     });
     // Dropping the runtime drops every handle to the writer, which then finishes its batch.
     drop(runtime);
-    let _ = v2_writer.join();
+    if let Ok(commits) = v2_writer.join() {
+        out::error(&format!(
+            "tlog-server: v2 log stopped after {commits} group commits"
+        ));
+    }
     if let Ok(stats) = writer_thread.join() {
         out::error(&format!(
             "tlog-server: stopped; stored {} entries in {} group commits",

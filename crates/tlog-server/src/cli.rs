@@ -47,8 +47,9 @@ pub enum Command {
     TrustedRoot(TrustedRootArgs),
     /// Print a signing_config.json (v0.2) naming the Rekor v1 and v2 logs at --url.
     SigningConfig(TrustedRootArgs),
-    /// Verify the log offline: every record's framing and checksum, bodies, stored SETs, and
-    /// the tree against the stored signed tree head. Changes nothing. Exit status 0: intact;
+    /// Verify both logs offline: every record's framing and checksum, bodies, stored SETs (v1),
+    /// the tree against the stored signed tree head, and (v2) the published checkpoint and
+    /// tiles. Changes nothing. Exit status 0: intact;
     /// 3: intact but for a torn unacknowledged tail (cut on the next start); 1: damaged,
     /// rolled back or forked (the server refuses to start).
     Check(KeyArgs),

@@ -63,6 +63,7 @@ mod registry;
 mod rt;
 mod server;
 mod softhsm;
+mod tamper;
 mod tlog;
 mod tls_server;
 mod token;
@@ -87,6 +88,7 @@ pub use registry::{
     TOKEN_ISSUER, TOKEN_SERVICE,
 };
 pub use softhsm::{SOFTHSM_MODULES, SoftHsmToken, TokenKey, TokenKeyType, softhsm_module};
+pub use tamper::{Exchange, Tamper};
 pub use tlog::{TlogServer, tlog_server_bin, workspace_bin};
 pub use tsa::{TimestampServer, timestamp_query};
 

@@ -883,3 +883,232 @@ fn attest_blob_keyless_legacy_outputs_verify() {
     )
     .ok();
 }
+
+// --- Hostile services: each lie is caught before anything is stored ---------------------------
+
+/// The service flags with other URLs for Fulcio, the (v1) log and the TSA.
+fn flags_via(k: &Stack, fulcio: &str, log: &str, tsa: &str) -> Vec<String> {
+    let mut flags = k.flags();
+    for (flag, url) in [
+        ("--fulcio-url", fulcio),
+        ("--rekor-url", log),
+        ("--timestamp-server-url", tsa),
+    ] {
+        let at = flags.iter().position(|f| f == flag).unwrap();
+        flags[at + 1] = url.to_owned();
+    }
+    flags
+}
+
+/// Whether `img` has a legacy `.sig` image.
+fn has_signature(reg: &Registry, img: &PushedImage) -> bool {
+    let tag = format!("{}.sig", img.digest.replace(':', "-"));
+    let status = reqwest::blocking::Client::new()
+        .get(format!(
+            "{}/v2/test/keyless-sign/manifests/{tag}",
+            reg.url()
+        ))
+        .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+        .send()
+        .unwrap()
+        .status();
+    status.is_success()
+}
+
+/// Flips the first byte of the SHA-256 imprint of an RFC 3161 request (`04 20` + 32 bytes: the
+/// only OCTET STRING of that length in a TimeStampReq), so a real TSA signs other bytes.
+fn other_imprint(mut der: Vec<u8>) -> Vec<u8> {
+    let at = der
+        .windows(2)
+        .position(|w| w == [0x04, 0x20])
+        .expect("a SHA-256 imprint in the timestamp request");
+    der[at + 2] ^= 0x01;
+    der
+}
+
+/// Damages the first hash of the inclusion proof in a log's answer (Rekor v1: the one entry of
+/// the map; Rekor v2: the TransparencyLogEntry).
+fn damaged_proof(body: &[u8]) -> Option<Vec<u8>> {
+    let mut v: Value = serde_json::from_slice(body).ok()?;
+    let proof = if v.get("inclusionProof").is_some() {
+        &mut v["inclusionProof"]
+    } else {
+        let entry = v.as_object_mut()?.values_mut().next()?;
+        &mut entry["verification"]["inclusionProof"]
+    };
+    let hash = proof["hashes"].get_mut(0)?;
+    let s = hash.as_str()?.to_owned();
+    // v1 proofs are hex, v2 proofs base64: change one character either way.
+    let flipped = if s.starts_with('0') {
+        format!("1{}", &s[1..])
+    } else {
+        format!("0{}", &s[1..])
+    };
+    *hash = Value::String(flipped);
+    serde_json::to_vec(&v).ok()
+}
+
+#[test]
+fn fulcio_answering_with_another_keys_certificate_fails_before_the_log_and_the_tsa() {
+    let k = Stack::new();
+    // Fulcio's first certificate, replayed for every later request: a real chain, for the key
+    // of the first signing.
+    let first = std::sync::Mutex::new(None::<Vec<u8>>);
+    let fulcio = test_support::Tamper::responses(k.fulcio.url(), move |ex| {
+        if !ex.path.contains("signingCert") {
+            return None;
+        }
+        let mut first = first.lock().unwrap();
+        match &*first {
+            None => {
+                *first = Some(ex.response.clone());
+                None
+            }
+            Some(old) => Some(old.clone()),
+        }
+    });
+    let tsa = test_support::Tamper::responses(k.tsa.base_url(), |_| None);
+    let via = |k: &Stack| {
+        flags_via(
+            k,
+            &fulcio.url(),
+            k.log.url(),
+            &format!("{}/api/v1/timestamp", tsa.url()),
+        )
+    };
+    k.cmd(
+        &["sign-blob", "--yes"],
+        via(&k),
+        &["--bundle", "a.json", "artifact.txt"],
+    )
+    .ok();
+    let (logged, stamped) = (k.log_size(), tsa.exchanges().len());
+    assert_eq!((logged, stamped), (1, 1));
+
+    let run = k
+        .cmd(
+            &["sign-blob", "--yes"],
+            via(&k),
+            &["--bundle", "b.json", "artifact.txt"],
+        )
+        .fails();
+    assert!(
+        run.stderr.contains("checking the certificate"),
+        "{}",
+        run.stderr
+    );
+    assert!(!k.s.path("b.json").exists());
+    // Neither the log nor the TSA was asked.
+    assert_eq!(k.log_size(), logged);
+    assert_eq!(tsa.exchanges().len(), stamped);
+}
+
+#[test]
+fn a_timestamp_over_other_bytes_fails_the_signing_and_stores_nothing() {
+    let k = Stack::new();
+    let tsa =
+        test_support::Tamper::start(k.tsa.base_url(), |_, _, body| other_imprint(body), |_| None);
+    let tsa_url = format!("{}/api/v1/timestamp", tsa.url());
+    let flags = || flags_via(&k, k.fulcio.url(), k.log.url(), &tsa_url);
+    let run = k
+        .cmd(
+            &["sign-blob", "--yes"],
+            flags(),
+            &["--bundle", "b.json", "artifact.txt"],
+        )
+        .fails();
+    assert!(run.stderr.contains("timestamp"), "{}", run.stderr);
+    assert!(!k.s.path("b.json").exists());
+    assert_eq!(tsa.exchanges().len(), 1, "the TSA was asked once");
+
+    let reg = Registry::distribution(RegistryConfig::default());
+    let img = image(&reg, "tsa");
+    let run = k
+        .cmd(&["sign", "--yes"], flags(), &[&img.digest_ref])
+        .fails();
+    assert!(run.stderr.contains("timestamp"), "{}", run.stderr);
+    assert!(!has_signature(&reg, &img));
+}
+
+#[test]
+fn a_log_answering_with_a_wrong_inclusion_proof_fails_the_signing_and_stores_nothing() {
+    let k = Stack::new();
+    // A first entry in each log, so the next proof has a hash to damage.
+    k.cmd(
+        &["sign-blob", "--yes"],
+        k.flags(),
+        &["--bundle", "first-v1.json", "artifact.txt"],
+    )
+    .ok();
+    k.s.run(
+        &[
+            "sign-blob",
+            "--identity-token",
+            &k.issuer.token(),
+            "--signing-config",
+            "v2.json",
+            "--trusted-root",
+            "root.json",
+            "--bundle",
+            "first-v2.json",
+            "artifact.txt",
+        ],
+        &[],
+        None,
+    )
+    .ok();
+    let log = test_support::Tamper::responses(k.log.url(), |ex| {
+        (ex.method == "POST" && ex.path.contains("/log/entries"))
+            .then(|| damaged_proof(&ex.response).expect("a proof with a hash"))
+    });
+    let reg = Registry::distribution(RegistryConfig::default());
+
+    // Rekor v1, by flags: sign-blob and sign.
+    let flags = || flags_via(&k, k.fulcio.url(), &log.url(), &k.tsa.url());
+    let run = k
+        .cmd(
+            &["sign-blob", "--yes"],
+            flags(),
+            &["--bundle", "b.json", "artifact.txt"],
+        )
+        .fails();
+    assert!(run.stderr.contains("inclusion proof"), "{}", run.stderr);
+    assert!(!k.s.path("b.json").exists());
+    let img = image(&reg, "log-v1");
+    let run = k
+        .cmd(&["sign", "--yes"], flags(), &[&img.digest_ref])
+        .fails();
+    assert!(run.stderr.contains("inclusion proof"), "{}", run.stderr);
+    assert!(!has_signature(&reg, &img));
+
+    // Rekor v2, from a signing config naming the lying log.
+    let mut cfg = k.bundle("v2.json");
+    cfg["rekorTlogUrls"][0]["url"] = json!(log.url());
+    k.s.write("lying-v2.json", serde_json::to_vec(&cfg).unwrap());
+    let run =
+        k.s.run(
+            &[
+                "sign-blob",
+                "--identity-token",
+                &k.issuer.token(),
+                "--signing-config",
+                "lying-v2.json",
+                "--trusted-root",
+                "root.json",
+                "--bundle",
+                "b.json",
+                "artifact.txt",
+            ],
+            &[],
+            None,
+        )
+        .fails();
+    assert!(run.stderr.contains("inclusion proof"), "{}", run.stderr);
+    assert!(!k.s.path("b.json").exists());
+    assert!(
+        log.exchanges()
+            .iter()
+            .any(|ex| ex.path.starts_with("/api/v2/")),
+        "the v2 log was asked"
+    );
+}

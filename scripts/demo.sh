@@ -4,20 +4,34 @@
 # OCI registry and a local transparency log on 127.0.0.1, pushes a small image, then signs and
 # verifies the image (both storage formats) and a blob (three formats) with every signature
 # recorded in the log, finds a signature again with rekor-cli (the seed's "Hard mode"),
-# verifies bundles with the log stopped, cross-checks signatures with openssl, and verifies a
-# real keyless (Fulcio certificate) bundle offline by its GitHub Actions workflow identity.
+# signs a blob and the image keyless (Level 11: an OIDC token, the real Fulcio and timestamp
+# authority built with go install, no key anywhere) and verifies them by identity, verifies
+# bundles with the log and services stopped, cross-checks signatures with openssl, and verifies
+# a real keyless (Fulcio certificate) bundle offline by its GitHub Actions workflow identity.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-test-deps.sh --no-ferro
-cargo build --release --locked -q -p cosign-cli -p tlog-server -p rekor-cli
-COSIGN="$PWD/target/release/cosign"
-TLOG_SERVER="$PWD/target/release/tlog-server"
-REKOR_CLI="$PWD/target/release/rekor-cli"
+# DEMO_PROFILE=debug reuses the test build (target/debug, as `cargo test` builds it: the same
+# features, so nothing is rebuilt after scripts/test.sh) instead of building in release.
+profile=${DEMO_PROFILE:-release}
+case "$profile" in
+  release)
+    cargo build --release --locked -q -p cosign-cli -p tlog-server -p rekor-cli
+    cargo build --release --locked -q -p test-support --bin sigstore-stack
+    ;;
+  debug) cargo build --locked -q --workspace --tests ;;
+  *) echo "DEMO_PROFILE must be release or debug, not $profile" >&2; exit 2 ;;
+esac
+COSIGN="$PWD/target/$profile/cosign"
+TLOG_SERVER="$PWD/target/$profile/tlog-server"
+REKOR_CLI="$PWD/target/$profile/rekor-cli"
+SIGSTORE_STACK="$PWD/target/$profile/sigstore-stack"
 CONFORMANCE="$PWD/crates/cosign-cli/tests/data/conformance"
 work=$(mktemp -d)
 cd "$work"
 cleanup() {
+  if [ -n "${stack_pid:-}" ]; then touch "$work/sigstore/stop"; wait "$stack_pid" 2>/dev/null; fi
   [ -n "${registry_pid:-}" ] && kill "$registry_pid" 2>/dev/null
   [ -n "${tlog_pid:-}" ] && kill "$tlog_pid" 2>/dev/null
   rm -rf "$work"
@@ -100,10 +114,47 @@ logged=$("$REKOR_CLI" --rekor_server "$LOG" get --uuid="$uuid" --format=json | j
 echo "$logged"
 [ "$logged" = "$sig" ] || { echo "the log holds a different signature: demo FAILED" >&2; exit 1; }
 
-step cosign sign-blob --key cosign.key --bundle artifact.bundle artifact.txt
-"$COSIGN" sign-blob --key cosign.key --bundle artifact.bundle artifact.txt >/dev/null
-step cosign sign-blob --key cosign.key --new-bundle-format --bundle artifact.sigstore.json artifact.txt
-"$COSIGN" sign-blob --key cosign.key --new-bundle-format --bundle artifact.sigstore.json artifact.txt
+step cosign sign-blob --key cosign.key --new-bundle-format=false --bundle artifact.bundle artifact.txt
+"$COSIGN" sign-blob --key cosign.key --new-bundle-format=false --bundle artifact.bundle artifact.txt >/dev/null
+step cosign sign-blob --key cosign.key --bundle artifact.sigstore.json artifact.txt
+"$COSIGN" sign-blob --key cosign.key --bundle artifact.sigstore.json artifact.txt
+
+# --- Level 11: keyless. The signature goes to the log, the keys nowhere -------------------------
+# A private Sigstore on 127.0.0.1: an OIDC issuer, the real Fulcio (with a CT log) and the real
+# timestamp authority (both built from the Go module proxy by install-test-deps), and the log
+# above (Rekor v2 API). The identity token comes from the environment the way GitHub Actions
+# hands it out (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN): no key file, no password.
+mkdir -p "$work/sigstore"
+"$SIGSTORE_STACK" "$work/sigstore" "$LOG" trusted_root.json > sigstore.log 2>&1 &
+stack_pid=$!
+for _ in $(seq 400); do [ -e "$work/sigstore/ready" ] && break; sleep 0.05; done
+[ -e "$work/sigstore/ready" ] || { cat sigstore.log >&2; echo "the private Sigstore did not start: demo FAILED" >&2; exit 1; }
+# shellcheck disable=SC1091
+. "$work/sigstore/env"
+cp "$work/sigstore/trusted_root.json" keyless_root.json
+cp "$work/sigstore/signing_config.json" signing_config.json
+echo "OIDC issuer $OIDC_ISSUER, Fulcio $FULCIO_URL, timestamp authority $TSA_URL, log $LOG"
+keyless() { env -u COSIGN_PASSWORD -u COSIGN_REKOR_URL -u SIGSTORE_REKOR_PUBLIC_KEY "$COSIGN" "$@"; }
+step cosign sign-blob --signing-config signing_config.json --trusted-root keyless_root.json --bundle keyless.sigstore.json artifact.txt
+keyless sign-blob --yes --signing-config signing_config.json --trusted-root keyless_root.json \
+  --bundle keyless.sigstore.json artifact.txt
+jq -c '{certificate: (.verificationMaterial.certificate.rawBytes != null), log: .verificationMaterial.tlogEntries[0].kindVersion, timestamps: (.verificationMaterial.timestampVerificationData.rfc3161Timestamps | length)}' keyless.sigstore.json
+step cosign verify-blob --trusted-root keyless_root.json --certificate-identity "$IDENTITY" --certificate-oidc-issuer "$OIDC_ISSUER" --bundle keyless.sigstore.json artifact.txt
+keyless verify-blob --trusted-root keyless_root.json --certificate-identity "$IDENTITY" \
+  --certificate-oidc-issuer "$OIDC_ISSUER" --bundle keyless.sigstore.json artifact.txt
+step cosign sign --fulcio-url "$FULCIO_URL" --rekor-url "$LOG" --timestamp-server-url "$TSA_URL" --trusted-root keyless_root.json "$IMAGE"
+keyless sign --yes --fulcio-url "$FULCIO_URL" --rekor-url "$LOG" --timestamp-server-url "$TSA_URL" \
+  --trusted-root keyless_root.json "$IMAGE"
+step cosign verify --trusted-root keyless_root.json --certificate-identity "$IDENTITY" --certificate-oidc-issuer "$OIDC_ISSUER" "$IMAGE"
+keyless verify --trusted-root keyless_root.json --certificate-identity "$IDENTITY" \
+  --certificate-oidc-issuer "$OIDC_ISSUER" "$IMAGE" | jq -c '.[] | .optional.Subject'
+step "the keyless image for another identity (must fail)"
+if keyless verify --trusted-root keyless_root.json --certificate-identity someone@else.example \
+  --certificate-oidc-issuer "$OIDC_ISSUER" "$IMAGE" >/dev/null; then
+  echo "a keyless signature verified for the wrong identity: demo FAILED" >&2
+  exit 1
+fi
+touch "$work/sigstore/stop"; wait "$stack_pid" 2>/dev/null || true; stack_pid=
 
 step "kill the transparency log; bundles still verify offline"
 kill "$tlog_pid"; wait "$tlog_pid" 2>/dev/null || true; tlog_pid=
@@ -113,6 +164,11 @@ step cosign verify-blob --key cosign.pub --bundle artifact.sigstore.json --trust
 "$COSIGN" verify-blob --key cosign.pub --bundle artifact.sigstore.json --trusted-root trusted_root.json --offline "$digest"
 step cosign verify --key cosign.pub --offline "$IMAGE"
 "$COSIGN" verify --key cosign.pub --offline "$IMAGE" >/dev/null
+step "keyless, offline: Fulcio, the TSA and the log are all gone"
+keyless verify-blob --trusted-root keyless_root.json --certificate-identity "$IDENTITY" \
+  --certificate-oidc-issuer "$OIDC_ISSUER" --bundle keyless.sigstore.json --offline artifact.txt
+keyless verify --trusted-root keyless_root.json --certificate-identity "$IDENTITY" \
+  --certificate-oidc-issuer "$OIDC_ISSUER" --offline "$IMAGE" >/dev/null && echo "image: Verified OK (offline)"
 
 step "openssl dgst -sha256 -verify cosign.pub -signature <raw sig> artifact.txt"
 echo "$sig" | base64 -d > artifact.sig.der
@@ -143,4 +199,4 @@ if "$COSIGN" verify-blob --key cosign.pub --bundle artifact.bundle --offline art
   echo "tampered artifact verified: demo FAILED" >&2
   exit 1
 fi
-printf '\nDemo finished: image signatures in both storage formats and blob signatures in three formats, all recorded in the local transparency log and verified (online and offline), plus openssl interop, and a real keyless bundle verified offline by its workflow identity.\n'
+printf '\nDemo finished: image signatures in both storage formats and blob signatures in three formats, all recorded in the local transparency log and verified (online and offline), keyless signing of a blob and an image with no key anywhere (token, Fulcio, timestamp authority and log; verified by identity, then offline), openssl interop, and a real public-good keyless bundle verified offline by its workflow identity.\n'

@@ -5,6 +5,7 @@
 //! the proxy. Used in front of `ferro-oci-server`, which does not log requests, and (with a
 //! round-trip time) to put an emulated network between a client and a registry.
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,6 +24,8 @@ use crate::server::{self, Body, ServerHandle};
 pub(crate) struct Proxy {
     pub port: u16,
     pub log: Arc<Mutex<Vec<LoggedRequest>>>,
+    /// Connections accepted (each cost an emulated handshake).
+    pub connections: Arc<AtomicUsize>,
     _server: ServerHandle,
 }
 
@@ -41,23 +44,26 @@ impl Proxy {
             Client::builder(TokioExecutor::new()).build(connector);
         let (listener, port) = server::bind_loopback();
         let shared_log = Arc::clone(&log);
-        let server = server::spawn_with_accept_delay(listener, rtt, move |req| {
-            let client = client.clone();
-            let log = Arc::clone(&shared_log);
-            async move {
-                if !rtt.is_zero() {
-                    tokio::time::sleep(rtt / 2).await;
+        let connections = Arc::new(AtomicUsize::new(0));
+        let server =
+            server::spawn_with_accept_delay(listener, rtt, Arc::clone(&connections), move |req| {
+                let client = client.clone();
+                let log = Arc::clone(&shared_log);
+                async move {
+                    if !rtt.is_zero() {
+                        tokio::time::sleep(rtt / 2).await;
+                    }
+                    let resp = forward(&client, upstream_port, &log, req).await;
+                    if !rtt.is_zero() {
+                        tokio::time::sleep(rtt / 2).await;
+                    }
+                    resp
                 }
-                let resp = forward(&client, upstream_port, &log, req).await;
-                if !rtt.is_zero() {
-                    tokio::time::sleep(rtt / 2).await;
-                }
-                resp
-            }
-        });
+            });
         Proxy {
             port,
             log,
+            connections,
             _server: server,
         }
     }

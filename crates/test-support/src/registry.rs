@@ -96,15 +96,55 @@ enum RequestLog {
     None,
 }
 
-/// A registry behind an emulated network ([`Registry::behind_rtt`]); stops with its drop.
+/// A server behind an emulated network ([`Registry::behind_rtt`], [`Latency::in_front_of`]):
+/// a counting proxy adding a round-trip time to every request and new connection; stops with
+/// its drop.
 pub struct Latency {
     proxy: Proxy,
 }
 
 impl Latency {
+    /// A proxy with round-trip time `rtt` in front of the plain HTTP server at `url`
+    /// (`http://127.0.0.1:PORT`, any path ignored).
+    pub fn in_front_of(url: &str, rtt: Duration) -> Latency {
+        let port: u16 = url
+            .strip_prefix("http://127.0.0.1:")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("Latency::in_front_of: not http://127.0.0.1:PORT: {url}"));
+        Latency {
+            proxy: Proxy::start_with_rtt(port, rtt),
+        }
+    }
+
     /// `127.0.0.1:PORT` of the proxy.
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.proxy.port)
+    }
+
+    /// `http://127.0.0.1:PORT` of the proxy.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.proxy.port)
+    }
+
+    /// The requests forwarded so far, in the order they were answered.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.proxy.log.lock().expect("proxy log lock").clone()
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.proxy
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Forgets the requests and connections counted so far.
+    pub fn clear(&self) {
+        self.proxy.log.lock().expect("proxy log lock").clear();
+        self.proxy
+            .connections
+            .store(0, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

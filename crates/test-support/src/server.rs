@@ -4,6 +4,8 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -60,14 +62,15 @@ where
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
-    spawn_with_accept_delay(listener, Duration::ZERO, handler)
+    spawn_with_accept_delay(listener, Duration::ZERO, Arc::default(), handler)
 }
 
 /// [`spawn`], with each new connection served only after `accept_delay` (a TCP handshake's
-/// round trip, for emulated latency).
+/// round trip, for emulated latency) and counted in `accepted`.
 pub(crate) fn spawn_with_accept_delay<H, Fut>(
     listener: std::net::TcpListener,
     accept_delay: Duration,
+    accepted: Arc<AtomicUsize>,
     handler: H,
 ) -> ServerHandle
 where
@@ -91,6 +94,7 @@ where
                     continue;
                 }
             };
+            accepted.fetch_add(1, Ordering::Relaxed);
             // Responses go out as soon as they are written (no Nagle + delayed-ACK stalls).
             let _ = stream.set_nodelay(true);
             let handler = handler.clone();

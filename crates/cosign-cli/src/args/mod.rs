@@ -7,6 +7,7 @@ mod blob;
 mod groups;
 mod image;
 mod keys;
+mod signing_config;
 mod trusted_root;
 mod values;
 
@@ -20,6 +21,7 @@ pub use blob::*;
 pub use groups::*;
 pub use image::*;
 pub use keys::*;
+pub use signing_config::*;
 pub use trusted_root::*;
 pub use values::*;
 
@@ -219,6 +221,13 @@ pub enum Command {
         subcommand
     )]
     TrustedRoot(TrustedRootCommand),
+    /// Interact with a Sigstore protobuf signing config
+    #[command(
+        name = "signing-config",
+        long_about = "Tool for interacting with a Sigstore protobuf signing config",
+        subcommand
+    )]
+    SigningConfig(SigningConfigCommand),
     /// Prints the cosign version
     Version(VersionArgs),
     /// Generate completion script

@@ -15,6 +15,7 @@ mod pkcs11_tool;
 mod sbom;
 mod sign;
 mod sign_blob;
+mod signing_config;
 mod tree;
 mod trusted_root;
 mod upload;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Version(a) => version::run(&a, &ctx),
         Command::Initialize(a) => initialize::run(&a, &ctx),
         Command::TrustedRoot(a) => trusted_root::run(&a, &ctx),
+        Command::SigningConfig(a) => signing_config::run(&a, &ctx),
         Command::Completion(a) => completion::run(&a, &ctx),
         Command::Env(a) => env_cmd::run(&a, &ctx),
         Command::GenerateKeyPair(a) => keys::generate_key_pair(&a, &ctx),

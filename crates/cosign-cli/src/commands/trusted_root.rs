@@ -100,7 +100,7 @@ fn create_cmd(a: &TrustedRootCreateArgs, ctx: &Ctx<'_>) -> Result<()> {
 
 /// Writes `data` to `path` as Go's `os.WriteFile(path, data, 0600)`: created with mode 0600 or
 /// truncated.
-fn write_private(path: &str, data: &[u8]) -> Result<()> {
+pub(super) fn write_private(path: &str, data: &[u8]) -> Result<()> {
     use std::io::Write as _;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);

@@ -29,7 +29,7 @@ use tempfile::TempDir;
 
 use crate::ca::TestCa;
 use crate::client::http_client;
-use crate::proxy::Proxy;
+use crate::proxy::{Proxy, TimedRequest};
 use crate::rt;
 use crate::token::{TokenConfig, TokenServer};
 
@@ -132,19 +132,42 @@ impl Latency {
         self.proxy.log.lock().expect("proxy log lock").clone()
     }
 
+    /// The requests answered so far, with when each was received and answered.
+    pub fn timeline(&self) -> Vec<TimedRequest> {
+        self.proxy
+            .timeline
+            .lock()
+            .expect("proxy timeline lock")
+            .clone()
+    }
+
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
+        self.connection_times().len()
+    }
+
+    /// When each connection so far was accepted.
+    pub fn connection_times(&self) -> Vec<std::time::Instant> {
         self.proxy
             .connections
-            .load(std::sync::atomic::Ordering::Relaxed)
+            .lock()
+            .expect("proxy connection log lock")
+            .clone()
     }
 
     /// Forgets the requests and connections counted so far.
     pub fn clear(&self) {
         self.proxy.log.lock().expect("proxy log lock").clear();
         self.proxy
+            .timeline
+            .lock()
+            .expect("proxy timeline lock")
+            .clear();
+        self.proxy
             .connections
-            .store(0, std::sync::atomic::Ordering::Relaxed);
+            .lock()
+            .expect("proxy connection log lock")
+            .clear();
     }
 }
 

@@ -4,9 +4,8 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -66,11 +65,11 @@ where
 }
 
 /// [`spawn`], with each new connection served only after `accept_delay` (a TCP handshake's
-/// round trip, for emulated latency) and counted in `accepted`.
+/// round trip, for emulated latency), the time each was accepted recorded in `accepted`.
 pub(crate) fn spawn_with_accept_delay<H, Fut>(
     listener: std::net::TcpListener,
     accept_delay: Duration,
-    accepted: Arc<AtomicUsize>,
+    accepted: Arc<Mutex<Vec<Instant>>>,
     handler: H,
 ) -> ServerHandle
 where
@@ -94,7 +93,10 @@ where
                     continue;
                 }
             };
-            accepted.fetch_add(1, Ordering::Relaxed);
+            accepted
+                .lock()
+                .expect("accept log lock")
+                .push(Instant::now());
             // Responses go out as soon as they are written (no Nagle + delayed-ACK stalls).
             let _ = stream.set_nodelay(true);
             let handler = handler.clone();

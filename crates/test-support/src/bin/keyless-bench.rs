@@ -105,6 +105,37 @@ impl Net {
         parts.join("; ")
     }
 
+    /// Every connection and request through the proxies since `start`, in time order, as
+    /// `+T ms (N RTT)  service  what` lines: a connection at its accept (its handshake's round
+    /// trip follows), a request from when the proxy had it to when it answered.
+    fn timeline(&self, start: Instant) -> Vec<String> {
+        let rtt_ms = self.rtt.as_secs_f64() * 1e3;
+        let at = |t: Instant| t.saturating_duration_since(start).as_secs_f64() * 1e3;
+        let mut events: Vec<(f64, String)> = Vec::new();
+        for (name, p) in self.all() {
+            for c in p.connection_times() {
+                events.push((at(c), format!("{name:<8} new connection (handshake)")));
+            }
+            for r in p.timeline() {
+                events.push((
+                    at(r.received),
+                    format!(
+                        "{name:<8} {} -> {} at +{:.0} ms ({:.1} RTT)",
+                        r.what,
+                        r.status,
+                        at(r.answered),
+                        at(r.answered) / rtt_ms
+                    ),
+                ));
+            }
+        }
+        events.sort_by(|a, b| a.0.total_cmp(&b.0));
+        events
+            .into_iter()
+            .map(|(t, what)| format!("+{t:>5.0} ms ({:>4.1} RTT)  {what}", t / rtt_ms))
+            .collect()
+    }
+
     /// Rekor v1 and the TSA, by flags.
     fn flags(&self, token_file: &str) -> Vec<String> {
         let mut v = self.service_flags();
@@ -226,9 +257,10 @@ fn strings(v: &[&str]) -> Vec<String> {
 
 fn main() {
     let mut argv = std::env::args().skip(1);
-    let cosign = PathBuf::from(argv.next().expect(
-        "usage: keyless-bench <cosign> [RTT_MS [RUNS [IMAGES]]]",
-    ));
+    let cosign = PathBuf::from(
+        argv.next()
+            .expect("usage: keyless-bench <cosign> [RTT_MS [RUNS [IMAGES]]]"),
+    );
     let rtt_ms: u64 = argv.next().map_or(50, |s| s.parse().expect("RTT_MS"));
     let runs: usize = argv.next().map_or(5, |s| s.parse().expect("RUNS"));
     let n_images: usize = argv.next().map_or(50, |s| s.parse().expect("IMAGES"));
@@ -268,11 +300,7 @@ fn main() {
     let loopback = Net::new(&s, Duration::ZERO);
     let wan = Net::new(&s, rtt);
     for net in [&loopback, &wan] {
-        let name = if net.rtt.is_zero() {
-            "loopback"
-        } else {
-            "rtt"
-        };
+        let name = if net.rtt.is_zero() { "loopback" } else { "rtt" };
         std::fs::write(
             b.dir.path().join(format!("sc-{name}.json")),
             net.signing_config_v2(),
@@ -314,11 +342,7 @@ fn main() {
                 ));
             }
             "v2" => {
-                let name = if net.rtt.is_zero() {
-                    "loopback"
-                } else {
-                    "rtt"
-                };
+                let name = if net.rtt.is_zero() { "loopback" } else { "rtt" };
                 args.extend(strings(&[
                     "--identity-token",
                     "token.txt",
@@ -333,10 +357,12 @@ fn main() {
         args.extend(strings(&["--bundle", "b.json", "artifact.txt"]));
         (args, env)
     };
-    let mut given_token_rt = 0.0;
     for (variant, title) in [
         ("token", "sign-blob --identity-token (Rekor v1 + TSA)"),
-        ("ambient", "sign-blob, GitHub Actions token (Rekor v1 + TSA)"),
+        (
+            "ambient",
+            "sign-blob, GitHub Actions token (Rekor v1 + TSA)",
+        ),
         ("v2", "sign-blob --signing-config (Rekor v2 + TSA)"),
     ] {
         let (la, le) = sign_blob(&loopback, variant);
@@ -345,7 +371,9 @@ fn main() {
         let t = b.time(&fresh_token, &wa, &we);
         wan.clear();
         fresh_token();
+        let start = Instant::now();
         b.run(&wa, &we);
+        let took = start.elapsed().as_secs_f64() * 1e3;
         let conns: usize = wan.all().iter().map(|(_, p)| p.connections()).sum();
         let round_trips = (t - t0) / rtt.as_secs_f64();
         println!(
@@ -358,8 +386,9 @@ fn main() {
         println!(
             "  = {round_trips:.2} round trips on the network ({conns} new connections, each a TCP handshake)"
         );
-        if variant == "token" {
-            given_token_rt = round_trips;
+        println!("  one run at {rtt_ms} ms RTT ({took:.0} ms), from the start of cosign:");
+        for line in wan.timeline(start) {
+            println!("    {line}");
         }
         b.report(
             &format!("{title}: round trips"),
@@ -368,7 +397,6 @@ fn main() {
             "round trips",
         );
     }
-    let _ = given_token_rt;
 
     // (b) sign IMAGES images in one call against 1: legacy .sig, Rekor v1 + TSA, the registry
     // behind the proxy too.
@@ -382,7 +410,8 @@ fn main() {
                     ..ImageSpec::default()
                 },
             );
-            img.digest_ref.replacen(&s.registry.host(), &wan.registry.host(), 1)
+            img.digest_ref
+                .replacen(&s.registry.host(), &wan.registry.host(), 1)
         })
         .collect();
     let sign = |imgs: &[String]| -> Vec<String> {
@@ -397,6 +426,7 @@ fn main() {
     b.run(&sign(&images[..1]), &[]);
     let t_one = start.elapsed().as_secs_f64();
     let one_traffic = wan.traffic();
+    let one_timeline = wan.timeline(start);
     let ct_before = s.ct.submissions().len();
     fresh_token();
     wan.clear();
@@ -415,6 +445,9 @@ fn main() {
         t_one * 1e3,
         t_one / rtt.as_secs_f64()
     );
+    for line in one_timeline {
+        println!("    {line}");
+    }
     println!(
         "sign {n_images} images in one call: {:.0} ms ({:.1} RTT); traffic: {}",
         t_all * 1e3,

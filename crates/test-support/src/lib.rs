@@ -83,6 +83,7 @@ pub use image::{ImageSpec, PushedImage, push_image, push_image_with_auth};
 pub use kms_fakes::{AzureKeySpec, FakeAzureKeyVault, FakeGcpKms, FakeKubeApi, KubeAuth};
 pub use moto::{MOTO_ACCESS_KEY_ID, MOTO_REGION, Moto, MotoKey, test_python};
 pub use openbao::{OpenBao, bao_bin};
+pub use proxy::TimedRequest;
 pub use registry::{
     Auth, BASIC_REALM, DISTRIBUTION_BIN, Latency, LoggedRequest, Registry, RegistryConfig,
     TOKEN_ISSUER, TOKEN_SERVICE,

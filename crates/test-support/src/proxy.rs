@@ -6,7 +6,7 @@
 //! round-trip time) to put an emulated network between a client and a registry.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -23,6 +23,10 @@ use crate::server::{self, Body, ServerHandle};
 pub(crate) struct Proxy {
     pub port: u16,
     pub log: Arc<Mutex<Vec<LoggedRequest>>>,
+    /// When each connection was accepted (each costs an emulated handshake).
+    pub connections: Arc<Mutex<Vec<Instant>>>,
+    /// Every request: `(method path, received, answered)`, in the order they were answered.
+    pub timeline: Arc<Mutex<Vec<TimedRequest>>>,
     _server: ServerHandle,
 }
 
@@ -41,26 +45,57 @@ impl Proxy {
             Client::builder(TokioExecutor::new()).build(connector);
         let (listener, port) = server::bind_loopback();
         let shared_log = Arc::clone(&log);
-        let server = server::spawn_with_accept_delay(listener, rtt, move |req| {
-            let client = client.clone();
-            let log = Arc::clone(&shared_log);
-            async move {
-                if !rtt.is_zero() {
-                    tokio::time::sleep(rtt / 2).await;
+        let connections = Arc::default();
+        let timeline: Arc<Mutex<Vec<TimedRequest>>> = Arc::default();
+        let shared_timeline = Arc::clone(&timeline);
+        let server =
+            server::spawn_with_accept_delay(listener, rtt, Arc::clone(&connections), move |req| {
+                let client = client.clone();
+                let log = Arc::clone(&shared_log);
+                let timeline = Arc::clone(&shared_timeline);
+                async move {
+                    let received = Instant::now();
+                    let what = format!("{} {}", req.method(), req.uri().path());
+                    if !rtt.is_zero() {
+                        tokio::time::sleep(rtt / 2).await;
+                    }
+                    let resp = forward(&client, upstream_port, &log, req).await;
+                    if !rtt.is_zero() {
+                        tokio::time::sleep(rtt / 2).await;
+                    }
+                    timeline
+                        .lock()
+                        .expect("proxy timeline lock")
+                        .push(TimedRequest {
+                            what,
+                            status: resp.status().as_u16(),
+                            received,
+                            answered: Instant::now(),
+                        });
+                    resp
                 }
-                let resp = forward(&client, upstream_port, &log, req).await;
-                if !rtt.is_zero() {
-                    tokio::time::sleep(rtt / 2).await;
-                }
-                resp
-            }
-        });
+            });
         Proxy {
             port,
             log,
+            connections,
+            timeline,
             _server: server,
         }
     }
+}
+
+/// A request through a proxy and when it happened.
+#[derive(Clone, Debug)]
+pub struct TimedRequest {
+    /// `METHOD /path` (no query).
+    pub what: String,
+    pub status: u16,
+    /// When the proxy had the request head (the emulated half round trip to the server
+    /// follows).
+    pub received: Instant,
+    /// When the proxy sent the response head (after the half round trip back).
+    pub answered: Instant,
 }
 
 const HOP_BY_HOP: [&str; 6] = [

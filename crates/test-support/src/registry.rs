@@ -29,7 +29,7 @@ use tempfile::TempDir;
 
 use crate::ca::TestCa;
 use crate::client::http_client;
-use crate::proxy::Proxy;
+use crate::proxy::{Proxy, TimedRequest};
 use crate::rt;
 use crate::token::{TokenConfig, TokenServer};
 
@@ -96,15 +96,78 @@ enum RequestLog {
     None,
 }
 
-/// A registry behind an emulated network ([`Registry::behind_rtt`]); stops with its drop.
+/// A server behind an emulated network ([`Registry::behind_rtt`], [`Latency::in_front_of`]):
+/// a counting proxy adding a round-trip time to every request and new connection; stops with
+/// its drop.
 pub struct Latency {
     proxy: Proxy,
 }
 
 impl Latency {
+    /// A proxy with round-trip time `rtt` in front of the plain HTTP server at `url`
+    /// (`http://127.0.0.1:PORT`, any path ignored).
+    pub fn in_front_of(url: &str, rtt: Duration) -> Latency {
+        let port: u16 = url
+            .strip_prefix("http://127.0.0.1:")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("Latency::in_front_of: not http://127.0.0.1:PORT: {url}"));
+        Latency {
+            proxy: Proxy::start_with_rtt(port, rtt),
+        }
+    }
+
     /// `127.0.0.1:PORT` of the proxy.
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.proxy.port)
+    }
+
+    /// `http://127.0.0.1:PORT` of the proxy.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.proxy.port)
+    }
+
+    /// The requests forwarded so far, in the order they were answered.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.proxy.log.lock().expect("proxy log lock").clone()
+    }
+
+    /// The requests answered so far, with when each was received and answered.
+    pub fn timeline(&self) -> Vec<TimedRequest> {
+        self.proxy
+            .timeline
+            .lock()
+            .expect("proxy timeline lock")
+            .clone()
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connection_times().len()
+    }
+
+    /// When each connection so far was accepted.
+    pub fn connection_times(&self) -> Vec<std::time::Instant> {
+        self.proxy
+            .connections
+            .lock()
+            .expect("proxy connection log lock")
+            .clone()
+    }
+
+    /// Forgets the requests and connections counted so far.
+    pub fn clear(&self) {
+        self.proxy.log.lock().expect("proxy log lock").clear();
+        self.proxy
+            .timeline
+            .lock()
+            .expect("proxy timeline lock")
+            .clear();
+        self.proxy
+            .connections
+            .lock()
+            .expect("proxy connection log lock")
+            .clear();
     }
 }
 

@@ -4,7 +4,8 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -60,14 +61,15 @@ where
     H: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
-    spawn_with_accept_delay(listener, Duration::ZERO, handler)
+    spawn_with_accept_delay(listener, Duration::ZERO, Arc::default(), handler)
 }
 
 /// [`spawn`], with each new connection served only after `accept_delay` (a TCP handshake's
-/// round trip, for emulated latency).
+/// round trip, for emulated latency), the time each was accepted recorded in `accepted`.
 pub(crate) fn spawn_with_accept_delay<H, Fut>(
     listener: std::net::TcpListener,
     accept_delay: Duration,
+    accepted: Arc<Mutex<Vec<Instant>>>,
     handler: H,
 ) -> ServerHandle
 where
@@ -91,6 +93,10 @@ where
                     continue;
                 }
             };
+            accepted
+                .lock()
+                .expect("accept log lock")
+                .push(Instant::now());
             // Responses go out as soon as they are written (no Nagle + delayed-ACK stalls).
             let _ = stream.set_nodelay(true);
             let handler = handler.clone();

@@ -8,6 +8,7 @@ mod bundle;
 mod groups;
 mod image;
 mod keys;
+mod signing_config;
 mod trusted_root;
 mod values;
 
@@ -22,6 +23,7 @@ pub use bundle::*;
 pub use groups::*;
 pub use image::*;
 pub use keys::*;
+pub use signing_config::*;
 pub use trusted_root::*;
 pub use values::*;
 
@@ -227,6 +229,13 @@ pub enum Command {
         subcommand
     )]
     TrustedRoot(TrustedRootCommand),
+    /// Interact with a Sigstore protobuf signing config
+    #[command(
+        name = "signing-config",
+        long_about = "Tool for interacting with a Sigstore protobuf signing config",
+        subcommand
+    )]
+    SigningConfig(SigningConfigCommand),
     /// Prints the cosign version
     Version(VersionArgs),
     /// Generate completion script

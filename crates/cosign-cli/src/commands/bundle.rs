@@ -83,7 +83,7 @@ fn create_cmd(a: &BundleCreateArgs, ctx: &Ctx<'_>) -> Result<()> {
     let bundle = ctx.block_on(async { Ok(create_bundle(&opts).await?) })?;
     let json = bundle.to_json();
     match a.out.as_deref().filter(|o| !o.is_empty()) {
-        Some(out) => super::write_private(out, &json),
+        Some(out) => super::trusted_root::write_private(out, &json),
         None => {
             ctx.printer.out_line(&String::from_utf8_lossy(&json))?;
             Ok(())

@@ -16,6 +16,7 @@ mod pkcs11_tool;
 mod sbom;
 mod sign;
 mod sign_blob;
+mod signing_config;
 mod tree;
 mod trusted_root;
 mod upload;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Version(a) => version::run(&a, &ctx),
         Command::Initialize(a) => initialize::run(&a, &ctx),
         Command::TrustedRoot(a) => trusted_root::run(&a, &ctx),
+        Command::SigningConfig(a) => signing_config::run(&a, &ctx),
         Command::Bundle(a) => bundle::run(&a, &ctx),
         Command::Completion(a) => completion::run(&a, &ctx),
         Command::Env(a) => env_cmd::run(&a, &ctx),
@@ -99,22 +101,4 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<()> {
             manifest_verify::manifest(a, &ctx)
         }
     }
-}
-
-/// Writes `data` to `path` as Go's `os.WriteFile(path, data, 0600)`: created with mode 0600 or
-/// truncated.
-pub(crate) fn write_private(path: &str, data: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(0o600);
-    }
-    let mut file = opts.open(path).map_err(|e| cosign_trust::create::go_io_error("open", path, &e))?;
-    file.write_all(data)
-        .and_then(|()| file.flush())
-        .map_err(|e| cosign_trust::create::go_io_error("write", path, &e))?;
-    Ok(())
 }

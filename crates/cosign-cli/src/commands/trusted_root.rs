@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use cosign_trust::create::{CreateRequest, DefaultServices, create};
+use cosign_trust::create::{CreateRequest, DefaultServices, create, go_io_error};
 use cosign_trust::trusted_root::TrustedRoot;
 use cosign_trust::tuf::{Freshness, Instance, TufClient, TufOptions};
 
@@ -89,11 +89,29 @@ fn create_cmd(a: &TrustedRootCreateArgs, ctx: &Ctx<'_>) -> Result<()> {
     }
     let json = create(&req)?;
     match a.out.as_deref().filter(|o| !o.is_empty()) {
-        Some(out) => super::write_private(out, &json)?,
+        Some(out) => write_private(out, &json)?,
         None => {
             let text = String::from_utf8_lossy(&json);
             ctx.printer.out_line(&text)?;
         }
     }
+    Ok(())
+}
+
+/// Writes `data` to `path` as Go's `os.WriteFile(path, data, 0600)`: created with mode 0600 or
+/// truncated.
+pub(super) fn write_private(path: &str, data: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut file = opts.open(path).map_err(|e| go_io_error("open", path, &e))?;
+    file.write_all(data)
+        .and_then(|()| file.flush())
+        .map_err(|e| go_io_error("write", path, &e))?;
     Ok(())
 }

@@ -673,3 +673,213 @@ fn signing_config_conflicts_fail_as_go_does() {
     assert!(k.ct.submissions().is_empty());
     assert!(!k.s.path("b.json").exists());
 }
+
+#[test]
+fn the_browser_flow_signs_through_the_loopback_redirect() {
+    let k = Stack::new();
+    // A "browser" that follows the authorization URL: the issuer approves at once and
+    // redirects to cosign's loopback listener with the code.
+    let bin = k.s.path("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let opener = bin.join("xdg-open");
+    std::fs::write(&opener, "#!/bin/sh\ncurl -fsSL \"$1\" >/dev/null 2>&1 &\n").unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = sign_with_env(
+        &k,
+        &[
+            "--oidc-issuer",
+            k.issuer.url(),
+            "--fulcio-auth-flow",
+            "normal",
+            "--oidc-disable-ambient-providers",
+        ],
+        &[("PATH", &path)],
+    )
+    .ok();
+    assert!(
+        !run.stderr.contains("eyJ"),
+        "a token leaked: {}",
+        run.stderr
+    );
+    k.verify_blob(&["--bundle", "b.json"]).ok();
+}
+
+#[test]
+fn signing_config_selection_is_sigstore_gos() {
+    let k = Stack::new();
+    let token = k.issuer.token();
+    let sign = |config: &str| {
+        k.s.run(
+            &[
+                "sign-blob",
+                "--identity-token",
+                &token,
+                "--signing-config",
+                config,
+                "--trusted-root",
+                "root.json",
+                "--bundle",
+                "b.json",
+                "artifact.txt",
+            ],
+            &[],
+            None,
+        )
+    };
+    let service = |url: &str, v: u32, start: &str, end: Option<&str>, op: &str| {
+        let mut s = json!({"url": url, "majorApiVersion": v,
+                           "validFor": {"start": start}, "operator": op});
+        if let Some(end) = end {
+            s["validFor"]["end"] = json!(end);
+        }
+        s
+    };
+    let write = |name: &str, rekor: Value, rekor_config: Value, ca: Value| {
+        let cfg = json!({
+            "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+            "caUrls": ca,
+            "oidcUrls": [],
+            "rekorTlogUrls": rekor,
+            "tsaUrls": [service(&k.tsa.url(), 1, "2020-01-01T00:00:00Z", None, "test")],
+            "rekorTlogConfig": rekor_config,
+            "tsaConfig": {"selector": "ANY"},
+        });
+        k.s.write(name, serde_json::to_vec(&cfg).unwrap());
+    };
+    let fulcio = json!([service(
+        k.fulcio.url(),
+        1,
+        "2020-01-01T00:00:00Z",
+        None,
+        "test"
+    )]);
+    // The v2 log is preferred over the v1 log of the same operator (highest API version).
+    write(
+        "both.json",
+        json!([
+            service(k.log.url(), 1, "2020-01-01T00:00:00Z", None, "test"),
+            service(k.log.url(), 2, "2020-01-01T00:00:00Z", None, "test"),
+        ]),
+        json!({"selector": "ANY"}),
+        fulcio.clone(),
+    );
+    sign("both.json").ok();
+    assert_eq!(
+        k.bundle("b.json")["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["version"],
+        "0.0.2"
+    );
+    assert_eq!(k.log_size(), 0);
+    // An expired log is skipped: the v1 one is used.
+    write(
+        "expired-v2.json",
+        json!([
+            service(k.log.url(), 1, "2020-01-01T00:00:00Z", None, "test"),
+            service(
+                k.log.url(),
+                2,
+                "2020-01-01T00:00:00Z",
+                Some("2021-01-01T00:00:00Z"),
+                "test"
+            ),
+        ]),
+        json!({"selector": "ANY"}),
+        fulcio.clone(),
+    );
+    sign("expired-v2.json").ok();
+    assert_eq!(
+        k.bundle("b.json")["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["version"],
+        "0.0.1"
+    );
+    assert_eq!(k.log_size(), 1);
+    // EXACT:2 with logs of two operators: refused (one entry per signature here), and EXACT:3
+    // with two is sigstore-go's error; nothing is asked of Fulcio either way.
+    let two_operators = json!([
+        service(k.log.url(), 2, "2020-01-01T00:00:00Z", None, "one"),
+        service(k.log.url(), 1, "2020-01-01T00:00:00Z", None, "two"),
+    ]);
+    write(
+        "exact2.json",
+        two_operators.clone(),
+        json!({"selector": "EXACT", "count": 2}),
+        fulcio.clone(),
+    );
+    let submissions = k.ct.submissions().len();
+    let run = sign("exact2.json").fails();
+    assert!(run.stderr.contains("transparency logs"), "{}", run.stderr);
+    write(
+        "exact3.json",
+        two_operators,
+        json!({"selector": "EXACT", "count": 3}),
+        fulcio.clone(),
+    );
+    sign("exact3.json").fails();
+    assert_eq!(k.ct.submissions().len(), submissions);
+    // No certificate authority valid now: keyless signing cannot start.
+    write(
+        "no-ca.json",
+        json!([service(
+            k.log.url(),
+            1,
+            "2020-01-01T00:00:00Z",
+            None,
+            "test"
+        )]),
+        json!({"selector": "ANY"}),
+        json!([service(
+            k.fulcio.url(),
+            1,
+            "2020-01-01T00:00:00Z",
+            Some("2021-01-01T00:00:00Z"),
+            "test"
+        )]),
+    );
+    sign("no-ca.json").fails();
+}
+
+#[test]
+fn attest_blob_keyless_legacy_outputs_verify() {
+    let k = Stack::new();
+    k.s.write("pred.json", br#"{"built":"here"}"#);
+    k.cmd(
+        &["attest-blob", "--yes"],
+        k.flags(),
+        &[
+            "--predicate",
+            "pred.json",
+            "--new-bundle-format=false",
+            "--bundle",
+            "att.json",
+            "--rfc3161-timestamp",
+            "ts.json",
+            "artifact.txt",
+        ],
+    )
+    .ok();
+    let legacy = k.bundle("att.json");
+    assert!(legacy["cert"].is_string() && legacy["rekorBundle"].is_object());
+    k.s.run(
+        &[
+            "verify-blob-attestation",
+            "--trusted-root",
+            "root.json",
+            "--certificate-identity",
+            EMAIL,
+            "--certificate-oidc-issuer",
+            k.issuer.url(),
+            "--bundle",
+            "att.json",
+            "--type",
+            "custom",
+            "artifact.txt",
+        ],
+        &[],
+        None,
+    )
+    .ok();
+}

@@ -19,6 +19,7 @@ mod keyless_sign;
 mod keys;
 mod kms;
 mod pkcs11;
+mod signing_config;
 mod surface;
 mod tlog;
 mod trust;

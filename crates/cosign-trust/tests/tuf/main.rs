@@ -1,5 +1,6 @@
 //! The TUF client against repositories built and signed here, served from memory and over
-//! HTTP on 127.0.0.1, plus the real embedded Sigstore roots.
+//! HTTP on 127.0.0.1, plus the real embedded Sigstore roots, and the signing config read
+//! through it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod repo;
@@ -696,3 +697,4 @@ mod embedded;
 #[cfg(unix)]
 mod readonly;
 mod real;
+mod signing_config;

@@ -339,7 +339,8 @@ mod tests {
             r#"{"payloadType":"t\u003c1\u003e","payload":"eyJ\nhIjoxfQ==","signatures":[{"keyid":"","sig":"MEX/"},{"keyid":"","sig":""}]}"#
         );
         // Fields present replace, absent and null ones stay.
-        env.unmarshal(br#"{"payload":"AA==","payloadType":null}"#).unwrap();
+        env.unmarshal(br#"{"payload":"AA==","payloadType":null}"#)
+            .unwrap();
         assert_eq!(env.payload, "AA==");
         assert_eq!(env.payload_type, "t<1>");
         assert_eq!(env.signatures.len(), 2);

@@ -25,8 +25,8 @@ mod protojson;
 pub mod simple_signing;
 pub mod time;
 
-pub use bundle::{BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent, bundle_version};
 pub use b64::{CorruptInputError, go_std_decode};
+pub use bundle::{BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent, bundle_version};
 pub use canonical_json::to_canonical_json;
 pub use digest::{Digest, DigestError, HashAlgorithm};
 pub use dsse::{

@@ -51,8 +51,10 @@ pub trait TransparencyLog: Send + Sync {
     fn search_index<'a>(&'a self, query: &'a SearchQuery) -> LogFuture<'a, Vec<String>>;
     /// The logged entries equal to these proposed entries (`POST
     /// /api/v1/log/entries/retrieve`; at most [`cosign_tlog::MAX_RETRIEVE`]).
-    fn retrieve_entries<'a>(&'a self, proposed: &'a [serde_json::Value])
-    -> LogFuture<'a, Vec<LogEntry>>;
+    fn retrieve_entries<'a>(
+        &'a self,
+        proposed: &'a [serde_json::Value],
+    ) -> LogFuture<'a, Vec<LogEntry>>;
     /// The log's state (tree size, root hash, signed tree head).
     fn log_info(&self) -> LogFuture<'_, LogInfo>;
     /// The log's public key (of the shard `tree_id`, else the active one).

@@ -9,7 +9,7 @@ pub enum BundleCommand {
     /// Create a Sigstore protobuf bundle
     #[command(
         long_about = "Create a Sigstore protobuf bundle by supplying signed material",
-        after_help = "Examples:\n  # create a bundle from a signature and certificate\n  cosign bundle create --artifact <path> --signature <sig> --certificate <cert> --out bundle.sigstore.json\n\n  # create a bundle from an attestation\n  cosign bundle create --artifact <path> --attestation <att> --out bundle.sigstore.json\n\n  # convert a legacy bundle (sign-blob --new-bundle-format=false --bundle) of a certificate-\n  # signed blob; its log entry and inclusion proof are looked up in the log\n  cosign bundle create --artifact <path> --bundle legacy.bundle --out bundle.sigstore.json\n\n  # a key-signed blob whose signature is not in a transparency log\n  cosign bundle create --artifact <path> --signature <sig> --key cosign.pub --ignore-tlog --out bundle.sigstore.json"
+        after_help = "Examples:\n  # create a bundle from a signature and certificate\n  cosign bundle create --artifact <path> --signature <sig> --certificate <cert> --out bundle.sigstore.json\n\n  # create a bundle from an attestation\n  cosign bundle create --artifact <path> --attestation <att> --out bundle.sigstore.json"
     )]
     Create(BundleCreateArgs),
 }

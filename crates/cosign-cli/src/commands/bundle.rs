@@ -59,7 +59,9 @@ fn create_cmd(a: &BundleCreateArgs, ctx: &Ctx<'_>) -> Result<()> {
     } else {
         let url = a.rekor_url.as_deref().unwrap_or(PUBLIC_REKOR);
         if url.is_empty() {
-            bail!("--rekor-url is empty: name the transparency log to search, or pass --ignore-tlog");
+            bail!(
+                "--rekor-url is empty: name the transparency log to search, or pass --ignore-tlog"
+            );
         }
         Some(client(url)?)
     };

@@ -181,6 +181,15 @@ pub async fn create_bundle<L: TransparencyLog>(
         KeySource::None => None,
         KeySource::Ref(keyref) => {
             let keyref = KeyRef::parse(keyref)?;
+            // Go's wording for a key file that cannot be opened.
+            if let KeyRef::File(path) = &keyref
+                && let Err(e) = std::fs::File::open(path)
+            {
+                return Err(Error::Message(format!(
+                    "loading public key: {}",
+                    go_io_error("open", path, &e)
+                )));
+            }
             Some(crate::keys::load_public_key(&keyref, opts.env, opts.timeout).await?)
         }
         KeySource::SecurityKey => {
@@ -440,7 +449,9 @@ fn read_part(path: &Path) -> Result<Vec<u8>, Error> {
 /// `op path: text` as Go's `*PathError` prints (`open x: no such file or directory`).
 fn go_io_error(op: &str, path: &Path, err: &std::io::Error) -> Error {
     let text = err.to_string();
-    let text = text.split_once(" (os error").map_or(text.as_str(), |(t, _)| t);
+    let text = text
+        .split_once(" (os error")
+        .map_or(text.as_str(), |(t, _)| t);
     let mut chars = text.chars();
     let text = chars.next().map_or_else(String::new, |c| {
         c.to_lowercase().collect::<String>() + chars.as_str()
@@ -537,14 +548,12 @@ async fn artifact_digest(
                     path.display()
                 )));
             }
-            let mut file =
-                std::fs::File::open(path).map_err(|e| go_io_error("open", path, &e))?;
+            let mut file = std::fs::File::open(path).map_err(|e| go_io_error("open", path, &e))?;
             super::pump(&mut file, path, &mut |c| hasher.update(c))?;
         }
         ArtifactSource::Env(name) => {
-            let value = env(name).ok_or_else(|| {
-                Error::Message(format!("loading URL: env var ${name} not found"))
-            })?;
+            let value = env(name)
+                .ok_or_else(|| Error::Message(format!("loading URL: env var ${name} not found")))?;
             hasher.update(value.as_bytes());
         }
         ArtifactSource::Url(url) => fetch_into(url, timeout, &mut hasher).await?,

@@ -429,7 +429,10 @@ fn dsse_entries_and_search() {
     let invalid = json!({"apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {}});
     assert_eq!(
         server
-            .post("/api/v1/log/entries/retrieve", &json!({"entries": [invalid]}))
+            .post(
+                "/api/v1/log/entries/retrieve",
+                &json!({"entries": [invalid]})
+            )
             .status(),
         400
     );

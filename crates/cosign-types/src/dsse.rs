@@ -207,6 +207,97 @@ impl Envelope {
     }
 }
 
+/// A DSSE envelope as Go's `dsse.Envelope` (go-securesystemslib) holds it after
+/// `json.Unmarshal`: payload and signatures stay the base64 text that was read, decoded only
+/// where they are used, and `json.Marshal` writes them back unchanged. `cosign bundle create`
+/// reads attestations this way, and looks them up in Rekor by exactly the bytes of
+/// [`GoDsseEnvelope::to_json`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GoDsseEnvelope {
+    /// `payloadType`.
+    pub payload_type: String,
+    /// `payload`, base64 text.
+    pub payload: String,
+    /// `signatures`.
+    pub signatures: Vec<GoDsseSignature>,
+}
+
+/// One signature of a [`GoDsseEnvelope`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GoDsseSignature {
+    /// `keyid`.
+    pub keyid: String,
+    /// `sig`, base64 text.
+    pub sig: String,
+}
+
+impl GoDsseEnvelope {
+    /// `json.Unmarshal(bytes, &envelope)` on this value: the fields present (keys matched
+    /// case-insensitively) replace ours, absent and `null` ones keep their value, and a
+    /// present `signatures` replaces the whole list. Fails where Go's decoder fails: not JSON,
+    /// not an object (`null` changes nothing), a field of the wrong type.
+    pub fn unmarshal(&mut self, bytes: &[u8]) -> Result<(), TypesError> {
+        let value = parse_value(WHAT, bytes)?;
+        let Some(obj) = GoObject::parse_root(WHAT, &value)? else {
+            return Ok(());
+        };
+        let payload_type = obj.string("payloadType")?;
+        let payload = obj.string("payload")?;
+        let signatures = match obj.get("signatures")? {
+            None => None,
+            Some(Value::Array(items)) => Some(
+                items
+                    .iter()
+                    .map(|item| {
+                        let Some(sig) = GoObject::parse_root(WHAT, item)? else {
+                            return Ok(GoDsseSignature::default());
+                        };
+                        Ok(GoDsseSignature {
+                            keyid: sig.string("keyid")?.unwrap_or_default().to_owned(),
+                            sig: sig.string("sig")?.unwrap_or_default().to_owned(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, TypesError>>()?,
+            ),
+            Some(_) => {
+                return Err(TypesError::WrongType {
+                    what: WHAT,
+                    field: "signatures",
+                    expected: "an array",
+                });
+            }
+        };
+        if let Some(t) = payload_type {
+            t.clone_into(&mut self.payload_type);
+        }
+        if let Some(p) = payload {
+            p.clone_into(&mut self.payload);
+        }
+        if let Some(sigs) = signatures {
+            self.signatures = sigs;
+        }
+        Ok(())
+    }
+
+    /// Go's `json.Marshal`:
+    /// `{"payloadType":..,"payload":..,"signatures":[{"keyid":..,"sig":..}]}`.
+    pub fn to_json(&self) -> Vec<u8> {
+        let go = GoEnvelope {
+            payload_type: &self.payload_type,
+            payload: self.payload.clone(),
+            signatures: self
+                .signatures
+                .iter()
+                .map(|s| GoSignature {
+                    keyid: &s.keyid,
+                    sig: s.sig.clone(),
+                })
+                .collect(),
+        };
+        to_go_json(&go).unwrap_or_default()
+    }
+}
+
 fn parse_signature(value: &Value) -> Result<EnvelopeSignature, TypesError> {
     let Some(obj) = GoObject::parse_root(WHAT, value)? else {
         return Ok(EnvelopeSignature::default());
@@ -229,6 +320,42 @@ mod tests {
                 keyid: String::new(),
                 sig: vec![0x30, 0x45, 0xff],
             }],
+        }
+    }
+
+    #[test]
+    fn go_envelope_unmarshals_and_marshals_like_go() {
+        let mut env = GoDsseEnvelope::default();
+        env.unmarshal(
+            br#"{"PAYLOADTYPE":"t<1>","payload":"eyJ\nhIjoxfQ==","signatures":[{"sig":"MEX/"},null],"x":1}"#,
+        )
+        .unwrap();
+        assert_eq!(env.payload_type, "t<1>");
+        // The payload text is kept as read (not re-encoded).
+        assert_eq!(env.payload, "eyJ\nhIjoxfQ==");
+        assert_eq!(env.signatures.len(), 2);
+        assert_eq!(
+            String::from_utf8(env.to_json()).unwrap(),
+            r#"{"payloadType":"t\u003c1\u003e","payload":"eyJ\nhIjoxfQ==","signatures":[{"keyid":"","sig":"MEX/"},{"keyid":"","sig":""}]}"#
+        );
+        // Fields present replace, absent and null ones stay.
+        env.unmarshal(br#"{"payload":"AA==","payloadType":null}"#)
+            .unwrap();
+        assert_eq!(env.payload, "AA==");
+        assert_eq!(env.payload_type, "t<1>");
+        assert_eq!(env.signatures.len(), 2);
+        env.unmarshal(b"null").unwrap();
+        assert_eq!(env.payload, "AA==");
+        for bad in [
+            &b"MEUCIQ"[..],
+            b"[1]",
+            b"5",
+            br#"{"payload":5}"#,
+            br#"{"signatures":{}}"#,
+            br#"{"signatures":[{"sig":1}]}"#,
+            br#"{"signatures":[5]}"#,
+        ] {
+            assert!(GoDsseEnvelope::default().unmarshal(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -21,17 +21,17 @@ const EMAIL: &str = "keyless@test.example";
 
 /// The keyless stack and a scratch dir holding `root.json` (trusting Fulcio's CA, the CT log,
 /// both logs and the TSA), `artifact.txt` and a token file.
-struct Stack {
-    s: Scratch,
-    issuer: OidcIssuer,
+pub(crate) struct Stack {
+    pub(crate) s: Scratch,
+    pub(crate) issuer: OidcIssuer,
     ct: CtLogServer,
     fulcio: FulcioServer,
-    tsa: TimestampServer,
-    log: TlogServer,
+    pub(crate) tsa: TimestampServer,
+    pub(crate) log: TlogServer,
 }
 
 impl Stack {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with(true)
     }
 
@@ -85,7 +85,7 @@ impl Stack {
     }
 
     /// The service flags (Rekor v1, the TSA, the trusted root) and a fresh token.
-    fn flags(&self) -> Vec<String> {
+    pub(crate) fn flags(&self) -> Vec<String> {
         vec![
             "--identity-token".into(),
             self.issuer.token(),
@@ -105,14 +105,14 @@ impl Stack {
         self.s.run(&args, &[], None)
     }
 
-    fn cmd(&self, head: &[&str], flags: Vec<String>, tail: &[&str]) -> Run {
+    pub(crate) fn cmd(&self, head: &[&str], flags: Vec<String>, tail: &[&str]) -> Run {
         let mut args: Vec<String> = head.iter().map(|s| (*s).to_owned()).collect();
         args.extend(flags);
         args.extend(tail.iter().map(|s| (*s).to_owned()));
         self.run(&args)
     }
 
-    fn verify_blob(&self, extra: &[&str]) -> Run {
+    pub(crate) fn verify_blob(&self, extra: &[&str]) -> Run {
         let mut args = vec![
             "verify-blob",
             "--trusted-root",
@@ -127,7 +127,7 @@ impl Stack {
         self.s.run(&args, &[], None)
     }
 
-    fn bundle(&self, name: &str) -> Value {
+    pub(crate) fn bundle(&self, name: &str) -> Value {
         serde_json::from_slice(&self.s.read(name)).unwrap()
     }
 

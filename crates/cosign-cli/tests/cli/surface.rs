@@ -196,6 +196,8 @@ fn help_texts() {
         "download signature",
         "triangulate",
         "initialize",
+        "bundle",
+        "bundle create",
         "clean",
         "pkcs11-tool",
         "pkcs11-tool list-tokens",

@@ -8,6 +8,7 @@
 
 pub mod attest;
 pub mod bundle;
+pub mod bundle_create;
 pub mod sign;
 pub mod verify;
 

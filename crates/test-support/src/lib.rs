@@ -47,6 +47,7 @@
 )]
 #![forbid(unsafe_code)]
 
+pub mod ambient_fakes;
 mod ca;
 mod client;
 mod ctlog;

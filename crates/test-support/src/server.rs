@@ -42,6 +42,13 @@ pub(crate) struct ServerHandle {
     task: tokio::task::JoinHandle<()>,
 }
 
+impl ServerHandle {
+    /// Stops `task` when dropped.
+    pub(crate) fn from_task(task: tokio::task::JoinHandle<()>) -> ServerHandle {
+        ServerHandle { task }
+    }
+}
+
 impl Drop for ServerHandle {
     fn drop(&mut self) {
         self.task.abort();

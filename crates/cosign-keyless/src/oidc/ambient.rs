@@ -3,17 +3,30 @@
 //! `providers.Providers()`): `filesystem`, `envvar`, `github-actions`, `buildkite-agent`,
 //! `spiffe`, `google-workload-identity`, `google-impersonate`.
 //!
-//! Not supported here: `spiffe` (a gRPC Workload API client on a unix socket) and the two
-//! Google providers (the GCE metadata server / the IAM credentials impersonation API with
-//! Google application default credentials). They count as disabled; naming them in
-//! `--oidc-provider` fails with [`OidcError::UnsupportedProvider`].
+//! - `filesystem`: the file [`FILESYSTEM_TOKEN_PATH`], when it exists.
+//! - `envvar`: `SIGSTORE_ID_TOKEN`, when set (even empty).
+//! - `github-actions`: `ACTIONS_ID_TOKEN_REQUEST_URL` + `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+//! - `buildkite-agent`: `BUILDKITE_AGENT_ACCESS_TOKEN` (the agent API's OIDC endpoint).
+//! - `spiffe`: a JWT-SVID from the SPIFFE Workload API on the unix socket
+//!   `SPIFFE_ENDPOINT_SOCKET` (a path; default [`spiffe::DEFAULT_SOCKET_PATH`]), enabled when
+//!   the socket exists ([`super::spiffe`]).
+//! - `google-workload-identity`: Google application default credentials' ID token, enabled on
+//!   GCE only, and only when a token can be had ([`super::google`]).
+//! - `google-impersonate`: the IAM Credentials API's `generateIdToken` for
+//!   `GOOGLE_SERVICE_ACCOUNT_NAME`, enabled when that is set ([`super::google`]).
+//!
+//! As in Go, checking whether `google-workload-identity` is enabled asks for a token (audience
+//! `garbage`), so it costs the probes of `metadata.OnGCE` and a request; it is only checked
+//! when no provider before it is enabled.
 
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
 use super::OidcError;
+use super::google::GoogleEnv;
 use super::http::{self, send};
+use super::spiffe;
 use super::token::sanitize;
 
 /// Where the `filesystem` provider reads a token (Go's `FilesystemTokenPath`).
@@ -44,6 +57,12 @@ pub enum Provider {
     GitHubActions,
     /// The Buildkite agent API.
     Buildkite,
+    /// The SPIFFE Workload API.
+    Spiffe,
+    /// Google application default credentials (GCE).
+    GoogleWorkloadIdentity,
+    /// The IAM Credentials API, impersonating `GOOGLE_SERVICE_ACCOUNT_NAME`.
+    GoogleImpersonate,
 }
 
 impl Provider {
@@ -54,26 +73,31 @@ impl Provider {
             Provider::EnvVar => "envvar",
             Provider::GitHubActions => "github-actions",
             Provider::Buildkite => "buildkite-agent",
+            Provider::Spiffe => "spiffe",
+            Provider::GoogleWorkloadIdentity => "google-workload-identity",
+            Provider::GoogleImpersonate => "google-impersonate",
         }
     }
 }
 
-const ORDER: [Provider; 4] = [
+/// Every provider, in Go's order.
+pub const ORDER: [Provider; 7] = [
     Provider::Filesystem,
     Provider::EnvVar,
     Provider::GitHubActions,
     Provider::Buildkite,
+    Provider::Spiffe,
+    Provider::GoogleWorkloadIdentity,
+    Provider::GoogleImpersonate,
 ];
 
 /// The provider `--oidc-provider` names.
 pub fn by_name(name: &str) -> Result<Provider, OidcError> {
-    if let Some(p) = ORDER.iter().find(|p| p.name() == name) {
-        return Ok(*p);
-    }
-    if PROVIDER_NAMES.contains(&name) {
-        return Err(OidcError::UnsupportedProvider(name.to_owned()));
-    }
-    Err(OidcError::UnknownProvider(name.to_owned()))
+    ORDER
+        .iter()
+        .find(|p| p.name() == name)
+        .copied()
+        .ok_or_else(|| OidcError::UnknownProvider(name.to_owned()))
 }
 
 /// What the ambient providers look at. The CLI fills it from the process environment
@@ -94,6 +118,16 @@ pub struct AmbientEnv {
     pub buildkite_job_id: Option<String>,
     /// The `filesystem` provider's file (default [`FILESYSTEM_TOKEN_PATH`]; `None`: off).
     pub token_file: Option<PathBuf>,
+    /// `SPIFFE_ENDPOINT_SOCKET`: the Workload API socket's path (set and non-empty: wins over
+    /// `spiffe_default_socket`).
+    pub spiffe_endpoint_socket: Option<String>,
+    /// The socket used without `SPIFFE_ENDPOINT_SOCKET` (default
+    /// [`spiffe::DEFAULT_SOCKET_PATH`]; `None`: none).
+    pub spiffe_default_socket: Option<PathBuf>,
+    /// `GOOGLE_SERVICE_ACCOUNT_NAME` (non-empty enables `google-impersonate`).
+    pub google_service_account_name: Option<String>,
+    /// Google credentials and the GCE metadata server.
+    pub google: GoogleEnv,
 }
 
 impl std::fmt::Debug for AmbientEnv {
@@ -107,14 +141,26 @@ impl std::fmt::Debug for AmbientEnv {
             .field("buildkite_endpoint", &self.buildkite_endpoint)
             .field("buildkite_job_id", &self.buildkite_job_id)
             .field("token_file", &self.token_file)
+            .field("spiffe_endpoint_socket", &self.spiffe_endpoint_socket)
+            .field("spiffe_default_socket", &self.spiffe_default_socket)
+            .field(
+                "google_service_account_name",
+                &self.google_service_account_name,
+            )
+            .field("google", &self.google)
             .finish()
     }
 }
 
 impl AmbientEnv {
     /// Reads the variables through `lookup` (e.g. `|k| std::env::var(k).ok()`); the token file
-    /// is [`FILESYSTEM_TOKEN_PATH`].
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> AmbientEnv {
+    /// is [`FILESYSTEM_TOKEN_PATH`], the SPIFFE socket defaults to
+    /// [`spiffe::DEFAULT_SOCKET_PATH`], gcloud's credentials file is under `home`, and the GCE
+    /// metadata server is probed at its documented address.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        home: Option<PathBuf>,
+    ) -> AmbientEnv {
         AmbientEnv {
             sigstore_id_token: lookup("SIGSTORE_ID_TOKEN"),
             github_request_url: lookup("ACTIONS_ID_TOKEN_REQUEST_URL"),
@@ -123,11 +169,36 @@ impl AmbientEnv {
             buildkite_endpoint: lookup("BUILDKITE_AGENT_ENDPOINT"),
             buildkite_job_id: lookup("BUILDKITE_JOB_ID"),
             token_file: Some(PathBuf::from(FILESYSTEM_TOKEN_PATH)),
+            spiffe_endpoint_socket: lookup("SPIFFE_ENDPOINT_SOCKET"),
+            spiffe_default_socket: Some(PathBuf::from(spiffe::DEFAULT_SOCKET_PATH)),
+            google_service_account_name: lookup("GOOGLE_SERVICE_ACCOUNT_NAME"),
+            google: GoogleEnv {
+                application_credentials: lookup("GOOGLE_APPLICATION_CREDENTIALS")
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from),
+                well_known_file: home
+                    .filter(|h| !h.as_os_str().is_empty())
+                    .map(|h| h.join(".config/gcloud/application_default_credentials.json")),
+                gce: Some(super::google::GceEnv {
+                    metadata_host: lookup("GCE_METADATA_HOST"),
+                    ..super::google::GceEnv::default()
+                }),
+                iam_credentials_endpoint: None,
+                on_gce_cache: Default::default(),
+            },
+        }
+    }
+
+    /// The Workload API socket (Go's `getSocketPath`).
+    pub fn spiffe_socket(&self) -> Option<PathBuf> {
+        match self.spiffe_endpoint_socket.as_deref() {
+            Some(s) if !s.is_empty() => Some(PathBuf::from(s)),
+            _ => self.spiffe_default_socket.clone(),
         }
     }
 
     /// Whether `provider` is enabled (Go's `Enabled`).
-    pub fn enabled(&self, provider: Provider) -> bool {
+    pub async fn enabled(&self, provider: Provider) -> bool {
         let non_empty = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
         match provider {
             Provider::Filesystem => self
@@ -139,19 +210,35 @@ impl AmbientEnv {
                 non_empty(&self.github_request_url) && non_empty(&self.github_request_token)
             }
             Provider::Buildkite => non_empty(&self.buildkite_agent_token),
+            Provider::Spiffe => self
+                .spiffe_socket()
+                .is_some_and(|p| std::fs::metadata(p).is_ok()),
+            Provider::GoogleWorkloadIdentity => {
+                self.google.on_gce().await
+                    && self.google.workload_identity_token("garbage").await.is_ok()
+            }
+            Provider::GoogleImpersonate => non_empty(&self.google_service_account_name),
         }
     }
 
-    /// Whether any provider is enabled.
-    pub fn any_enabled(&self) -> bool {
-        ORDER.iter().any(|p| self.enabled(*p))
+    /// Whether any provider is enabled (in order, stopping at the first, as Go).
+    pub async fn any_enabled(&self) -> bool {
+        for provider in ORDER {
+            if self.enabled(provider).await {
+                return true;
+            }
+        }
+        false
     }
 
     /// Asks the enabled providers in order; the first answer wins, else the last error.
     pub async fn provide_first(&self, audience: &str) -> Result<(&'static str, String), OidcError> {
         let mut last = None;
-        for provider in ORDER.iter().filter(|p| self.enabled(**p)) {
-            match self.provide(*provider, audience).await {
+        for provider in ORDER {
+            if !self.enabled(provider).await {
+                continue;
+            }
+            match self.provide(provider, audience).await {
                 Ok(token) => return Ok((provider.name(), token)),
                 Err(e) => last = Some(e),
             }
@@ -178,6 +265,27 @@ impl AmbientEnv {
             Provider::EnvVar => Ok(self.sigstore_id_token.clone().unwrap_or_default()),
             Provider::GitHubActions => self.github(audience).await.map_err(fail),
             Provider::Buildkite => self.buildkite(audience).await.map_err(fail),
+            Provider::Spiffe => {
+                let socket = self.spiffe_socket().unwrap_or_default();
+                spiffe::fetch_jwt_svid(&socket, audience)
+                    .await
+                    .map_err(fail)
+            }
+            Provider::GoogleWorkloadIdentity => self
+                .google
+                .workload_identity_token(audience)
+                .await
+                .map_err(fail),
+            Provider::GoogleImpersonate => self
+                .google
+                .impersonated_id_token(
+                    self.google_service_account_name
+                        .as_deref()
+                        .unwrap_or_default(),
+                    audience,
+                )
+                .await
+                .map_err(fail),
         }
     }
 

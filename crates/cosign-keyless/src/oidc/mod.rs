@@ -4,10 +4,11 @@
 //! 1. `--identity-token`: a JWT, or a path to a file holding one ([`token_or_path`]).
 //! 2. The ambient providers, unless `--oidc-disable-ambient-providers`; in the order Go cosign
 //!    registers them: `filesystem` (`/var/run/sigstore/cosign/oidc-token`), `envvar`
-//!    (`SIGSTORE_ID_TOKEN`), `github-actions`, `buildkite-agent` (then Go's `spiffe` and
-//!    `google-*`, not supported here: see [`ambient`]). The first enabled provider that answers
-//!    wins; if all enabled ones fail, the last error is returned. `--oidc-provider NAME` asks one
-//!    provider (when any is enabled, as Go).
+//!    (`SIGSTORE_ID_TOKEN`), `github-actions`, `buildkite-agent`, `spiffe` (the SPIFFE Workload
+//!    API), `google-workload-identity` (GCE / Google application default credentials),
+//!    `google-impersonate` (IAM Credentials `generateIdToken`); see [`ambient`]. The first
+//!    enabled provider that answers wins; if all enabled ones fail, the last error is returned.
+//!    `--oidc-provider NAME` asks one provider (when any is enabled, as Go).
 //! 3. The interactive flow ([`AuthFlow`]) against the issuer's discovery document.
 //!
 //! Every token obtained is parsed for its claims and refused when expired. No error and no
@@ -15,7 +16,9 @@
 
 pub mod ambient;
 mod flows;
+pub mod google;
 pub mod http;
+pub mod spiffe;
 mod token;
 
 use std::path::PathBuf;
@@ -70,9 +73,6 @@ pub enum OidcError {
     /// `--oidc-provider` names no provider.
     #[error("{0} is not a valid provider")]
     UnknownProvider(String),
-    /// A provider Go has that this build does not.
-    #[error("the {0} OIDC provider is not supported by this cosign")]
-    UnsupportedProvider(String),
     /// A transport failure.
     #[error("{what}: {detail}")]
     Http {
@@ -285,7 +285,7 @@ async fn ambient_token(
     request: &IdTokenRequest<'_>,
 ) -> Result<Option<(String, &'static str)>, OidcError> {
     let env = &request.ambient;
-    if request.options.disable_ambient_providers || !env.any_enabled() {
+    if request.options.disable_ambient_providers || !env.any_enabled().await {
         return Ok(None);
     }
     let found = match request

@@ -6,6 +6,7 @@
 
 mod flows;
 mod hostile;
+mod providers;
 mod sources;
 
 use std::sync::{Arc, Mutex};

@@ -235,6 +235,12 @@ pub const REGISTRY: &[EnvVar] = &[
         false,
     ),
     var(
+        "GCE_METADATA_HOST",
+        "is the GCE metadata server (host[:port]) of the google-workload-identity and google-impersonate OIDC providers; when set, the machine counts as a GCE instance",
+        "string with a host[:port] (default 169.254.169.254)",
+        false,
+    ),
+    var(
         "GITHUB_HOST",
         "is URL of the GitHub Enterprise instance",
         "string with the URL of GitHub Enterprise instance",
@@ -260,7 +266,7 @@ pub const REGISTRY: &[EnvVar] = &[
     ),
     var(
         "GOOGLE_APPLICATION_CREDENTIALS",
-        "is the Google credentials JSON file (service account or authorized user) used for gcpkms:// keys",
+        "is the Google credentials JSON file (service account or authorized user) used for gcpkms:// keys and the google-* OIDC providers",
         "path to a JSON file",
         false,
     ),
@@ -269,6 +275,12 @@ pub const REGISTRY: &[EnvVar] = &[
         "is a Google OAuth access token used as it is for gcpkms:// keys",
         "string with an access token",
         true,
+    ),
+    var(
+        "GOOGLE_SERVICE_ACCOUNT_NAME",
+        "is a service account name to be used with the Google provider",
+        "string with the service account's name",
+        false,
     ),
     var(
         "KUBECONFIG",
@@ -310,6 +322,12 @@ pub const REGISTRY: &[EnvVar] = &[
         "SOURCE_DATE_EPOCH",
         "overrides current time for reproducible builds",
         "unix timestamp in seconds",
+        false,
+    ),
+    var(
+        "SPIFFE_ENDPOINT_SOCKET",
+        "allows you to specify non-default SPIFFE socket to use.",
+        "string with SPIFFE socket path",
         false,
     ),
     var(

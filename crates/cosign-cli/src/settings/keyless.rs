@@ -350,7 +350,10 @@ pub fn obtain(
             disable_ambient_providers: s.oidc_disable_ambient_providers,
         },
         flow,
-        ambient: AmbientEnv::from_lookup(crate::env::lookup),
+        ambient: AmbientEnv::from_lookup(
+            crate::env::lookup,
+            crate::env::home().map(std::path::PathBuf::from),
+        ),
         interaction: &interaction,
         browser_timeout: Duration::from_secs(120),
         poll_second: Duration::from_secs(1),

@@ -7,7 +7,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use std::sync::Arc;
+
 use serde_json::{Value, json};
+use test_support::ambient_fakes::{FakeGoogle, FakeWorkloadApi};
 use test_support::fulcio::TrustedRootJson;
 use test_support::oidc::{Identity, OidcIssuer};
 use test_support::{
@@ -546,6 +549,41 @@ fn each_token_source_signs() {
     )
     .ok();
     k.verify_blob(&["--bundle", "b.json"]).ok();
+}
+
+#[test]
+fn spiffe_and_google_workload_identity_tokens_sign() {
+    let k = Stack::new();
+    // SPIFFE: a JWT-SVID from the Workload API socket (a SPIFFE ID subject; the email is what
+    // the stack's Fulcio certifies).
+    let now = cosign_types::time::now_unix();
+    let spiffe_id = "spiffe://example.org/ci/signer";
+    let svid = k.issuer.token_with_claims(&json!({
+        "iss": k.issuer.url(), "aud": "sigstore", "sub": spiffe_id, "email": EMAIL,
+        "email_verified": true, "iat": now, "nbf": now - 10, "exp": now + 600,
+    }));
+    let api = FakeWorkloadApi::start();
+    api.set_svids(vec![(spiffe_id.into(), svid)]);
+    let socket = api.socket().display().to_string();
+    sign_with_env(&k, &[], &[("SPIFFE_ENDPOINT_SOCKET", &socket)]).ok();
+    k.verify_blob(&["--bundle", "b.json"]).ok();
+    assert_eq!(api.requests().len(), 1);
+    assert!(api.violations().is_empty(), "{:?}", api.violations());
+    // GCE (GCE_METADATA_HOST set): the metadata server's identity token.
+    let google = FakeGoogle::start();
+    let token = k.issuer.token();
+    google.set_id_tokens(Arc::new(move |_: &str| token.clone()));
+    sign_with_env(&k, &[], &[("GCE_METADATA_HOST", &google.host())]).ok();
+    k.verify_blob(&["--bundle", "b.json"]).ok();
+    assert!(
+        google
+            .requests()
+            .iter()
+            .any(|r| r.ends_with("identity?audience=sigstore&format=full")),
+        "{:?}",
+        google.requests()
+    );
+    assert!(google.violations().is_empty(), "{:?}", google.violations());
 }
 
 #[test]

@@ -121,23 +121,6 @@ pub fn intoto(envelope_json: &[u8], verifier_pem: &[u8]) -> Value {
     })
 }
 
-/// The proposed `intoto` 0.0.1 entry for a DSSE envelope and the key or certificate
-/// `verifier_pem`, as Rekor's client library builds it: the envelope text, its SHA-256 and the
-/// key. Go cosign still sends it, beside a `dsse` proposal, to look an attestation up.
-pub fn intoto_v001(envelope_json: &[u8], verifier_pem: &[u8]) -> Value {
-    json!({
-        "apiVersion": "0.0.1",
-        "kind": "intoto",
-        "spec": {
-            "content": {
-                "envelope": String::from_utf8_lossy(envelope_json),
-                "hash": {"algorithm": "sha256", "value": sha256_hex(envelope_json)},
-            },
-            "publicKey": b64(verifier_pem),
-        },
-    })
-}
-
 /// A stored entry body, decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Body {

@@ -40,10 +40,7 @@ pub use client::{
 pub use error::TlogError;
 pub use log_entry::{InclusionProof, LogEntry};
 pub use v2client::RekorV2Client;
-pub use verify::{
-    Expected, TrustedLog, TrustedLogs, VerifiedEntry, check_entry_body, verify_entry,
-    verify_entry_at,
-};
+pub use verify::{Expected, TrustedLog, TrustedLogs, VerifiedEntry, verify_entry, verify_entry_at};
 
 /// Whether `text` is an entry UUID (64 hex) or entry ID (80 hex: 16-hex tree ID + UUID).
 pub fn is_entry_uuid(text: &str) -> bool {

@@ -210,33 +210,6 @@ pub fn verify_entry_at(
     verify_entry_inner(entry, logs, expected, Some(time))
 }
 
-/// The checks of [`verify_entry`] that need no trusted log key, for entries a log was asked
-/// for rather than entries being verified: the body's leaf hash must be the UUID's last 64 hex
-/// characters (when the UUID is known), and the body must match every field of `expected`.
-/// Neither the SET nor the inclusion proof is checked.
-pub fn check_entry_body(entry: &LogEntry, expected: &Expected<'_>) -> Result<(), TlogError> {
-    check_uuid(entry, &entry.leaf_hash())?;
-    check_expected(&Body::parse(&entry.body)?, expected)
-}
-
-/// The UUID, when known, must end in the body's leaf hash.
-fn check_uuid(entry: &LogEntry, leaf: &Hash) -> Result<(), TlogError> {
-    if entry.uuid.is_empty() {
-        return Ok(());
-    }
-    let leaf_hex = hex::encode(leaf);
-    let matches = is_entry_id(&entry.uuid)
-        && entry.uuid[entry.uuid.len() - 64..].eq_ignore_ascii_case(&leaf_hex);
-    if matches {
-        Ok(())
-    } else {
-        Err(TlogError::UuidMismatch {
-            uuid: entry.uuid.clone(),
-            leaf: leaf_hex,
-        })
-    }
-}
-
 fn verify_entry_inner(
     entry: &LogEntry,
     logs: &TrustedLogs,
@@ -291,7 +264,18 @@ fn verify_entry_inner(
         }
     }
     let leaf = entry.leaf_hash();
-    check_uuid(entry, &leaf)?;
+
+    if !entry.uuid.is_empty() {
+        let leaf_hex = hex::encode(leaf);
+        let matches = is_entry_id(&entry.uuid)
+            && entry.uuid[entry.uuid.len() - 64..].eq_ignore_ascii_case(&leaf_hex);
+        if !matches {
+            return Err(TlogError::UuidMismatch {
+                uuid: entry.uuid.clone(),
+                leaf: leaf_hex,
+            });
+        }
+    }
 
     let mut proven = false;
     let mut signed_time = None;

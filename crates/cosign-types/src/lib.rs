@@ -25,13 +25,10 @@ mod protojson;
 pub mod simple_signing;
 pub mod time;
 
-pub use b64::{CorruptInputError, go_std_decode};
 pub use bundle::{BUNDLE_V03_MEDIA_TYPE, Bundle, BundleContent, bundle_version};
 pub use canonical_json::to_canonical_json;
 pub use digest::{Digest, DigestError, HashAlgorithm};
-pub use dsse::{
-    Envelope, EnvelopeSignature, GoDsseEnvelope, GoDsseSignature, IN_TOTO_PAYLOAD_TYPE, pae,
-};
+pub use dsse::{Envelope, EnvelopeSignature, IN_TOTO_PAYLOAD_TYPE, pae};
 pub use error::TypesError;
 pub use legacy_bundle::{LocalSignedPayload, RekorBundle, RekorPayload, Rfc3161Timestamp};
 pub use simple_signing::{SimpleSigning, simple_signing_payload};

@@ -154,9 +154,6 @@ pub enum Error {
     /// Something asked for is not there.
     #[error("{0}")]
     NotFound(String),
-    /// A failure worded as Go cosign words it, with nothing to add.
-    #[error("{0}")]
-    Message(String),
     /// A format or value check of `cosign-types` failed.
     #[error(transparent)]
     Types(#[from] cosign_types::TypesError),

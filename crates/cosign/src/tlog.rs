@@ -49,12 +49,6 @@ pub trait TransparencyLog: Send + Sync {
     fn get_entry_by_index(&self, index: i64) -> LogFuture<'_, LogEntry>;
     /// The UUIDs of entries matching `query` (by artifact hash, key).
     fn search_index<'a>(&'a self, query: &'a SearchQuery) -> LogFuture<'a, Vec<String>>;
-    /// The logged entries equal to these proposed entries (`POST
-    /// /api/v1/log/entries/retrieve`; at most [`cosign_tlog::MAX_RETRIEVE`]).
-    fn retrieve_entries<'a>(
-        &'a self,
-        proposed: &'a [serde_json::Value],
-    ) -> LogFuture<'a, Vec<LogEntry>>;
     /// The log's state (tree size, root hash, signed tree head).
     fn log_info(&self) -> LogFuture<'_, LogInfo>;
     /// The log's public key (of the shard `tree_id`, else the active one).
@@ -73,12 +67,6 @@ impl TransparencyLog for RekorClient {
     }
     fn search_index<'a>(&'a self, query: &'a SearchQuery) -> LogFuture<'a, Vec<String>> {
         Box::pin(RekorClient::search_index(self, query))
-    }
-    fn retrieve_entries<'a>(
-        &'a self,
-        proposed: &'a [serde_json::Value],
-    ) -> LogFuture<'a, Vec<LogEntry>> {
-        Box::pin(RekorClient::retrieve_entries(self, proposed))
     }
     fn log_info(&self) -> LogFuture<'_, LogInfo> {
         Box::pin(RekorClient::log_info(self))
@@ -102,12 +90,6 @@ macro_rules! forward_log {
             }
             fn search_index<'a>(&'a self, query: &'a SearchQuery) -> LogFuture<'a, Vec<String>> {
                 (**self).search_index(query)
-            }
-            fn retrieve_entries<'a>(
-                &'a self,
-                proposed: &'a [serde_json::Value],
-            ) -> LogFuture<'a, Vec<LogEntry>> {
-                (**self).retrieve_entries(proposed)
             }
             fn log_info(&self) -> LogFuture<'_, LogInfo> {
                 (**self).log_info()

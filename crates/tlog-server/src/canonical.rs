@@ -45,26 +45,13 @@ pub fn canonicalize(input: &[u8]) -> Result<Canonical, Refused> {
     canonicalize_value(&value)
 }
 
-/// [`canonicalize`] for an already parsed proposal.
+/// [`canonicalize`] for an already parsed proposal (the `entries` of a retrieve query).
 pub fn canonicalize_value(value: &serde_json::Value) -> Result<Canonical, Refused> {
     let body = tlog::canonicalize_proposed(value)
         .map_err(|e| Refused(format!("error processing entry: {e}")))?;
     let leaf = tlog::leaf_hash(&body);
     let keys = tlog::index_keys(&body);
     Ok(Canonical { body, leaf, keys })
-}
-
-/// The leaf hash a proposed entry of a search (`entries` of `POST
-/// /api/v1/log/entries/retrieve`) would have. `None` for a kind or version this log never
-/// stores (such as the `intoto` 0.0.1 proposal Go cosign sends beside `dsse` when it looks an
-/// attestation up): nothing in this log can match it. Other invalid proposals are refused, as
-/// Rekor refuses them.
-pub fn search_leaf(value: &serde_json::Value) -> Result<Option<Hash>, Refused> {
-    match tlog::canonicalize_proposed(value) {
-        Ok(body) => Ok(Some(tlog::leaf_hash(&body))),
-        Err(tlog::TlogError::UnsupportedKind { .. }) => Ok(None),
-        Err(e) => Err(Refused(format!("error processing entry: {e}"))),
-    }
 }
 
 #[cfg(test)]

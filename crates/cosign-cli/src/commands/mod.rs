@@ -3,7 +3,6 @@
 
 mod attest;
 mod attest_blob;
-mod bundle;
 mod completion;
 mod copy;
 mod env_cmd;
@@ -42,7 +41,6 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Initialize(a) => initialize::run(&a, &ctx),
         Command::TrustedRoot(a) => trusted_root::run(&a, &ctx),
         Command::SigningConfig(a) => signing_config::run(&a, &ctx),
-        Command::Bundle(a) => bundle::run(&a, &ctx),
         Command::Completion(a) => completion::run(&a, &ctx),
         Command::Env(a) => env_cmd::run(&a, &ctx),
         Command::GenerateKeyPair(a) => keys::generate_key_pair(&a, &ctx),

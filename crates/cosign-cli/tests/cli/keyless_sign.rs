@@ -24,17 +24,17 @@ const EMAIL: &str = "keyless@test.example";
 
 /// The keyless stack and a scratch dir holding `root.json` (trusting Fulcio's CA, the CT log,
 /// both logs and the TSA), `artifact.txt` and a token file.
-pub(crate) struct Stack {
-    pub(crate) s: Scratch,
-    pub(crate) issuer: OidcIssuer,
+struct Stack {
+    s: Scratch,
+    issuer: OidcIssuer,
     ct: CtLogServer,
     fulcio: FulcioServer,
-    pub(crate) tsa: TimestampServer,
-    pub(crate) log: TlogServer,
+    tsa: TimestampServer,
+    log: TlogServer,
 }
 
 impl Stack {
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         Self::with(true)
     }
 
@@ -88,7 +88,7 @@ impl Stack {
     }
 
     /// The service flags (Rekor v1, the TSA, the trusted root) and a fresh token.
-    pub(crate) fn flags(&self) -> Vec<String> {
+    fn flags(&self) -> Vec<String> {
         vec![
             "--identity-token".into(),
             self.issuer.token(),
@@ -108,14 +108,14 @@ impl Stack {
         self.s.run(&args, &[], None)
     }
 
-    pub(crate) fn cmd(&self, head: &[&str], flags: Vec<String>, tail: &[&str]) -> Run {
+    fn cmd(&self, head: &[&str], flags: Vec<String>, tail: &[&str]) -> Run {
         let mut args: Vec<String> = head.iter().map(|s| (*s).to_owned()).collect();
         args.extend(flags);
         args.extend(tail.iter().map(|s| (*s).to_owned()));
         self.run(&args)
     }
 
-    pub(crate) fn verify_blob(&self, extra: &[&str]) -> Run {
+    fn verify_blob(&self, extra: &[&str]) -> Run {
         let mut args = vec![
             "verify-blob",
             "--trusted-root",
@@ -130,7 +130,7 @@ impl Stack {
         self.s.run(&args, &[], None)
     }
 
-    pub(crate) fn bundle(&self, name: &str) -> Value {
+    fn bundle(&self, name: &str) -> Value {
         serde_json::from_slice(&self.s.read(name)).unwrap()
     }
 

@@ -10,7 +10,6 @@
 mod artifacts;
 mod attest;
 mod blob;
-mod bundle_create;
 mod common;
 mod conformance;
 mod images;

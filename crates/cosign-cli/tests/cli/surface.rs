@@ -196,8 +196,6 @@ fn help_texts() {
         "download signature",
         "triangulate",
         "initialize",
-        "bundle",
-        "bundle create",
         "clean",
         "pkcs11-tool",
         "pkcs11-tool list-tokens",

@@ -8,7 +8,6 @@
 
 pub mod attest;
 pub mod bundle;
-pub mod bundle_create;
 pub mod sign;
 pub mod verify;
 

@@ -443,27 +443,6 @@ impl TransparencyLog for FakeLog {
         Box::pin(async move { Ok(uuids) })
     }
 
-    fn retrieve_entries<'a>(
-        &'a self,
-        proposed: &'a [serde_json::Value],
-    ) -> LogFuture<'a, Vec<LogEntry>> {
-        // The entries whose bodies the proposals canonicalise to (honest), or the lie.
-        let bodies: Vec<Vec<u8>> = proposed
-            .iter()
-            .filter_map(|p| entry::canonicalize_proposed(p).ok())
-            .collect();
-        let found: Vec<LogEntry> = self
-            .entries
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| bodies.contains(&e.body))
-            .cloned()
-            .collect();
-        let found = found.into_iter().map(|e| self.answer(e)).collect();
-        Box::pin(async move { Ok(found) })
-    }
-
     fn log_info(&self) -> LogFuture<'_, LogInfo> {
         unimplemented!("not used by the flows under test")
     }

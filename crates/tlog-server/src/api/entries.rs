@@ -125,8 +125,7 @@ pub fn by_uuid(app: &App, uuid: &str) -> Resp {
 }
 
 /// `POST /api/v1/log/entries/retrieve`: `entryUUIDs`, `entries` (proposed) and `logIndexes`,
-/// at most 10 in all; entries not found (and proposals of kinds this log never stores) are
-/// left out.
+/// at most 10 in all; entries not found are left out.
 pub fn retrieve(app: &App, body: &[u8]) -> Resp {
     let query: super::model::SearchLogQuery = match serde_json::from_slice(body) {
         Ok(q) => q,
@@ -152,9 +151,8 @@ pub fn retrieve(app: &App, body: &[u8]) -> Resp {
         }
     }
     for proposed in &query.entries {
-        let leaf = match canonical::search_leaf(proposed) {
-            Ok(Some(leaf)) => leaf,
-            Ok(None) => continue,
+        let leaf = match canonical::canonicalize_value(proposed) {
+            Ok(x) => x.leaf,
             Err(refused) => return response::bad_request(&refused.0),
         };
         match find(app, &leaf) {

@@ -93,28 +93,18 @@ pub struct Version {
     pub version: String,
 }
 
-/// `POST /api/v1/log/entries/retrieve`. Rekor's Go client sends the lists it does not use as
-/// `null` (`{"entries":[..],"entryUUIDs":null,"logIndexes":null}`): read as empty.
+/// `POST /api/v1/log/entries/retrieve`.
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchLogQuery {
     /// 64- or 80-hex UUIDs.
-    #[serde(rename = "entryUUIDs", default, deserialize_with = "null_as_empty")]
+    #[serde(rename = "entryUUIDs", default)]
     pub entry_uuids: Vec<String>,
     /// Log indexes.
-    #[serde(rename = "logIndexes", default, deserialize_with = "null_as_empty")]
+    #[serde(rename = "logIndexes", default)]
     pub log_indexes: Vec<i64>,
     /// Proposed entries.
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default)]
     pub entries: Vec<serde_json::Value>,
-}
-
-/// A list that may be sent as `null`.
-fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// `POST /api/v1/index/retrieve`.

@@ -977,10 +977,9 @@ fn damaged_proof(body: &[u8]) -> Option<Vec<u8>> {
     let hash = proof["hashes"].get_mut(0)?;
     let s = hash.as_str()?.to_owned();
     // v1 proofs are hex, v2 proofs base64: change one character either way.
-    let flipped = if s.starts_with('0') {
-        format!("1{}", &s[1..])
-    } else {
-        format!("0{}", &s[1..])
+    let flipped = match s.strip_prefix('0') {
+        Some(rest) => format!("1{rest}"),
+        None => format!("0{}", s.get(1..).unwrap_or_default()),
     };
     *hash = Value::String(flipped);
     serde_json::to_vec(&v).ok()

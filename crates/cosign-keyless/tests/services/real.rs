@@ -25,17 +25,14 @@ use test_support::oidc::OidcIssuer;
 
 use crate::{http, now};
 
-/// Where the Go binaries are (a test reading its own setting, not cosign's environment).
-#[allow(clippy::disallowed_methods)]
+/// Where the Go binaries are: as every other test finds them (`FULCIO_BIN` /
+/// `TIMESTAMP_SERVER_BIN`, else `target/test-tools/bin`, built by scripts/install-test-deps.sh).
 fn gotool(name: &str) -> PathBuf {
-    let dir = std::env::var_os("COSIGN_TEST_GOTOOLS").unwrap_or_else(|| "/tmp/gotools".into());
-    let path = PathBuf::from(dir).join(name);
-    assert!(
-        path.is_file(),
-        "REAL-BINARY test: {} is missing (build it with `go install`, or set COSIGN_TEST_GOTOOLS)",
-        path.display()
-    );
-    path
+    match name {
+        "fulcio" => test_support::fulcio_bin(),
+        "timestamp-server" => test_support::timestamp_server_bin(),
+        other => panic!("REAL-BINARY test: no Go tool named {other}"),
+    }
 }
 
 fn free_port() -> u16 {

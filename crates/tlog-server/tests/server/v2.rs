@@ -503,8 +503,14 @@ fn v2_answers_duplicates_dsse_and_unknown_fields_as_rekor_tiles_does() {
             "an equivalent entry already exists in the transparency log with index 0",
             "details": []})
     );
-    let cp = server.get("/checkpoint").text().unwrap();
-    assert_eq!(cp.lines().nth(1), Some("2"));
+    // The static checkpoint is published after the commit: wait for it (bounded).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut cp = server.get("/checkpoint").text().unwrap();
+    while cp.lines().nth(1) != Some("2") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        cp = server.get("/checkpoint").text().unwrap();
+    }
+    assert_eq!(cp.lines().nth(1), Some("2"), "{cp}");
 
     // DSSE requests are refused (rekor-tiles 2.1+), as are fields the proto does not have;
     // errors are google.rpc.Status.

@@ -164,9 +164,7 @@ if [ "$with_go" = 1 ]; then
   ensure_go
   go_tool fulcio github.com/sigstore/fulcio@v1.8.8
   go_tool timestamp-server github.com/sigstore/timestamp-authority/v2/cmd/timestamp-server@v2.1.3
-  # Go cosign as a test peer (issue 14): about 5-10 minutes to build on 2 cores, so only when
-  # asked (COSIGN_GO=1) until tests use it.
-  if [ "${COSIGN_GO:-0}" = 1 ]; then
-    go_tool cosign-go github.com/sigstore/cosign/v3/cmd/cosign@v3.1.2
-  fi
+  # Go cosign as a test peer (the interop tests run it both ways): about 5-10 minutes to build
+  # on 2 cores the first time.
+  go_tool cosign-go github.com/sigstore/cosign/v3/cmd/cosign@v3.1.2
 fi

@@ -4,6 +4,7 @@
 
 mod artifacts;
 mod blob;
+mod bundle;
 mod groups;
 mod image;
 mod keys;
@@ -18,6 +19,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub use artifacts::*;
 pub use blob::*;
+pub use bundle::*;
 pub use groups::*;
 pub use image::*;
 pub use keys::*;
@@ -214,6 +216,12 @@ pub enum Command {
         after_help = "Examples:\n  # initialize root with distributed root keys, default mirror, and default out path.\n  cosign initialize\n\n  # initialize with an out-of-band root key file, using the default mirror.\n  cosign initialize --root <url>\n\n  # initialize with an out-of-band root key file and custom repository mirror.\n  cosign initialize --mirror <url> --root <url>\n\n  # initialize with an out-of-band root key file and custom repository mirror while verifying root checksum.\n  cosign initialize --mirror <url> --root <url> --root-checksum <sha256>\n\n  # an air-gapped mirror on disk\n  cosign initialize --mirror file:///srv/tuf --root /srv/tuf/1.root.json"
     )]
     Initialize(InitializeArgs),
+    /// Interact with a Sigstore protobuf bundle
+    #[command(
+        long_about = "Tools for interacting with a Sigstore protobuf bundle",
+        subcommand
+    )]
+    Bundle(BundleCommand),
     /// Interact with a Sigstore protobuf trusted root
     #[command(
         name = "trusted-root",

@@ -3,6 +3,7 @@
 
 mod attest;
 mod attest_blob;
+mod bundle;
 mod completion;
 mod copy;
 mod env_cmd;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<()> {
         Command::Pkcs11Tool(a) => pkcs11_tool::run(&a, &ctx),
         Command::Version(a) => version::run(&a, &ctx),
         Command::Initialize(a) => initialize::run(&a, &ctx),
+        Command::Bundle(a) => bundle::run(&a, &ctx),
         Command::TrustedRoot(a) => trusted_root::run(&a, &ctx),
         Command::SigningConfig(a) => signing_config::run(&a, &ctx),
         Command::Completion(a) => completion::run(&a, &ctx),

@@ -32,7 +32,7 @@ This information will be used for signing this artifact and will be stored in pu
 
 By typing 'y', you attest that (1) you are not submitting the personal data of any other person; and (2) you understand and agree to the statement and the Agreement terms at the URLs listed above.";
 
-fn client(url: &str) -> Result<RekorClient> {
+pub(crate) fn client(url: &str) -> Result<RekorClient> {
     RekorClient::new(url, REKOR_TIMEOUT, &super::user_agent())
         .with_context(|| format!("setting up the transparency log client for {url}"))
 }

@@ -1149,3 +1149,116 @@ fn a_log_answering_with_a_wrong_inclusion_proof_fails_the_signing_and_stores_not
         "the v2 log was asked"
     );
 }
+
+/// `bundle create` from keyless legacy parts (signature, base64 PEM certificate, RFC 3161
+/// timestamp file), and `bundle upgrade` of a v0.1 bundle whose certificate comes as a chain:
+/// both verify by identity against the real Fulcio, TSA and log, and match Go cosign's.
+#[test]
+fn keyless_legacy_parts_become_bundles_that_verify_by_identity() {
+    let k = Stack::new();
+    let run = k
+        .cmd(
+            &["sign-blob", "--yes"],
+            k.flags(),
+            &[
+                "--output-certificate",
+                "cert.b64",
+                "--rfc3161-timestamp",
+                "ts.json",
+                "artifact.txt",
+            ],
+        )
+        .ok();
+    k.s.write("artifact.sig", run.stdout_text().trim());
+    let create = |bin: &std::path::Path, out: &str| {
+        let status = std::process::Command::new(bin)
+            .args([
+                "bundle",
+                "create",
+                "--artifact",
+                "artifact.txt",
+                "--signature",
+                "artifact.sig",
+                "--certificate",
+                "cert.b64",
+                "--rfc3161-timestamp",
+                "ts.json",
+                "--rekor-url",
+                k.log.url(),
+                "--out",
+                out,
+            ])
+            .current_dir(k.s.path("."))
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{} bundle create: {}",
+            bin.display(),
+            String::from_utf8_lossy(&status.stderr)
+        );
+    };
+    create(&test_support::workspace_bin("cosign"), "created.json");
+    create(&test_support::cosign_go_bin(), "created-go.json");
+    let created = k.bundle("created.json");
+    assert_eq!(created, k.bundle("created-go.json"));
+    assert!(created["verificationMaterial"]["certificate"]["rawBytes"].is_string());
+    assert!(
+        created["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+            ["signedTimestamp"]
+            .is_string()
+    );
+    k.verify_blob(&["--bundle", "created.json"]).ok();
+
+    // A v0.1 bundle as older clients wrote it: the chain, no inclusion proof.
+    k.cmd(
+        &["sign-blob", "--yes"],
+        k.flags(),
+        &["--bundle", "new.json", "artifact.txt"],
+    )
+    .ok();
+    let mut old = k.bundle("new.json");
+    let vm = old["verificationMaterial"].as_object_mut().unwrap();
+    let leaf = vm.remove("certificate").unwrap();
+    let root = {
+        let root: Value = serde_json::from_slice(&k.s.read("root.json")).unwrap();
+        root["certificateAuthorities"][0]["certChain"]["certificates"][0].clone()
+    };
+    vm.insert(
+        "x509CertificateChain".into(),
+        json!({"certificates": [leaf, root]}),
+    );
+    let entry = vm["tlogEntries"][0].as_object_mut().unwrap();
+    entry.remove("inclusionProof").unwrap();
+    old["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1".into();
+    k.s.write("old.json", serde_json::to_vec(&old).unwrap());
+    let run =
+        k.s.run(
+            &[
+                "bundle",
+                "upgrade",
+                "old.json",
+                "--rekor-url",
+                k.log.url(),
+                "--out",
+                "up.json",
+            ],
+            &[],
+            None,
+        )
+        .ok();
+    assert!(
+        run.stderr.contains(&format!(
+            "Truncating certificate chain to only the leaf certificate...\n  Certificate 0 Identity: {EMAIL}\n"
+        )),
+        "{}",
+        run.stderr
+    );
+    let up = k.bundle("up.json");
+    assert_eq!(
+        up["verificationMaterial"]["certificate"],
+        k.bundle("new.json")["verificationMaterial"]["certificate"]
+    );
+    assert!(up["verificationMaterial"]["tlogEntries"][0]["inclusionProof"].is_object());
+    k.verify_blob(&["--bundle", "up.json"]).ok();
+}

@@ -10,6 +10,7 @@
 mod artifacts;
 mod attest;
 mod blob;
+mod bundle_create;
 mod common;
 mod conformance;
 mod images;

@@ -200,6 +200,9 @@ fn help_texts() {
         "pkcs11-tool",
         "pkcs11-tool list-tokens",
         "pkcs11-tool list-keys-uris",
+        "bundle",
+        "bundle create",
+        "bundle upgrade",
     ] {
         let mut args: Vec<&str> = cmd.split(' ').collect();
         args.push("--help");

@@ -8,7 +8,9 @@
 
 pub mod attest;
 pub mod bundle;
+pub mod create;
 pub mod sign;
+pub mod upgrade;
 pub mod verify;
 
 use std::fs::File;

@@ -93,18 +93,28 @@ pub struct Version {
     pub version: String,
 }
 
-/// `POST /api/v1/log/entries/retrieve`.
+/// `POST /api/v1/log/entries/retrieve`. A list may be missing or `null` (Rekor's Go client
+/// sends `"entryUUIDs":null,"logIndexes":null` beside the proposed entries).
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchLogQuery {
     /// 64- or 80-hex UUIDs.
-    #[serde(rename = "entryUUIDs", default)]
+    #[serde(rename = "entryUUIDs", default, deserialize_with = "null_as_empty")]
     pub entry_uuids: Vec<String>,
     /// Log indexes.
-    #[serde(rename = "logIndexes", default)]
+    #[serde(rename = "logIndexes", default, deserialize_with = "null_as_empty")]
     pub log_indexes: Vec<i64>,
     /// Proposed entries.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub entries: Vec<serde_json::Value>,
+}
+
+/// A JSON list, with `null` read as the empty list.
+fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 /// `POST /api/v1/index/retrieve`.

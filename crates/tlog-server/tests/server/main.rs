@@ -417,6 +417,13 @@ fn dsse_entries_and_search() {
     for map in &found {
         check_entry(map, &key, &tree_id);
     }
+    // Rekor's Go client sends the lists it does not use as null.
+    let resp = server.post(
+        "/api/v1/log/entries/retrieve",
+        &json!({"entryUUIDs": null, "logIndexes": null, "entries": [b2]}),
+    );
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Vec<Value>>().unwrap().len(), 1);
     let too_many = json!({"logIndexes": (0..11).collect::<Vec<_>>()});
     assert_eq!(
         server

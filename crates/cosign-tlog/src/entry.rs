@@ -539,10 +539,13 @@ fn find_verifier(verifiers: &[Verifier], message: &[u8], sig: &[u8]) -> Option<u
 
 fn canonical_dsse(spec: &Value) -> Result<Value, TlogError> {
     const KIND: &str = "dsse";
-    if spec.get("envelopeHash").is_some()
-        || spec.get("payloadHash").is_some()
-        || spec.get("signatures").is_some()
-    {
+    // Rekor's Go client sends the fields it leaves empty as null (`"signatures": null`), as
+    // Rekor reads them: absent.
+    let present = |field: &str| {
+        spec.get(field)
+            .is_some_and(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
+    };
+    if present("envelopeHash") || present("payloadHash") || present("signatures") {
         return Err(invalid(
             KIND,
             "either proposedContent or envelopeHash, payloadHash, and signatures must be present but not both",

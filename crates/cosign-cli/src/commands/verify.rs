@@ -57,12 +57,15 @@ pub fn run(args: &VerifyArgs, ctx: &Ctx<'_>) -> Result<()> {
                 for line in s.certificate.iter().flat_map(|c| c.text_lines()) {
                     ctx.printer.info(&line);
                 }
-                ctx.printer.out_line(&String::from_utf8_lossy(&s.payload))?;
+                ctx.printer
+                    .out_line(&String::from_utf8_lossy(&s.text_output()))?;
             }
         } else {
             let values: Vec<&serde_json::Value> =
                 verified.signatures.iter().map(|s| &s.json).collect();
             let json = cosign_types::go_json::to_go_json(&values)?;
+            // Go cosign prints a blank line first (`fmt.Printf("\n%s\n", ...)`).
+            ctx.printer.out_bytes(b"\n")?;
             ctx.printer.out_bytes(&json)?;
             ctx.printer.out_bytes(b"\n")?;
         }

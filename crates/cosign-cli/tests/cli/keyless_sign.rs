@@ -1262,3 +1262,97 @@ fn keyless_legacy_parts_become_bundles_that_verify_by_identity() {
     assert!(up["verificationMaterial"]["tlogEntries"][0]["inclusionProof"].is_object());
     k.verify_blob(&["--bundle", "up.json"]).ok();
 }
+
+/// Keyless both ways with Go cosign 3.1.2 against the same real Fulcio, TSA and log: Go's
+/// bundles (blob and image) verify by identity with ours, and ours with Go's.
+#[test]
+fn keyless_signatures_verify_both_ways_with_go_cosign() {
+    let k = Stack::new();
+    let go = test_support::cosign_go_bin();
+    let go_run = |args: &[&str]| {
+        let home = k.s.path("go-home");
+        std::fs::create_dir_all(&home).unwrap();
+        let out = std::process::Command::new(&go)
+            .args(args)
+            .current_dir(k.s.path("."))
+            .env("HOME", &home)
+            .env("TUF_ROOT", home.join("tuf"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "Go cosign {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let token = k.issuer.token();
+    let tsa = k.tsa.url();
+    let go_flags = [
+        "--identity-token",
+        &token,
+        "--fulcio-url",
+        k.fulcio.url(),
+        "--rekor-url",
+        k.log.url(),
+        "--timestamp-server-url",
+        &tsa,
+        "--use-signing-config=false",
+        "--trusted-root",
+        "root.json",
+        "--yes",
+    ];
+    let mut args = vec!["sign-blob"];
+    args.extend(go_flags);
+    args.extend(["--bundle", "go.json", "artifact.txt"]);
+    go_run(&args);
+    k.verify_blob(&["--bundle", "go.json"]).ok();
+
+    k.cmd(
+        &["sign-blob", "--yes"],
+        k.flags(),
+        &["--bundle", "ours.json", "artifact.txt"],
+    )
+    .ok();
+    let issuer = k.issuer.url().to_owned();
+    go_run(&[
+        "verify-blob",
+        "--certificate-identity",
+        EMAIL,
+        "--certificate-oidc-issuer",
+        &issuer,
+        "--trusted-root",
+        "root.json",
+        "--bundle",
+        "ours.json",
+        "artifact.txt",
+    ]);
+
+    // Images, in the bundle format Go 3.1.2 writes by default and in ours (legacy .sig).
+    let reg = Registry::distribution(RegistryConfig::default());
+    let by_go = image(&reg, "go");
+    let mut args = vec!["sign"];
+    args.extend(go_flags);
+    args.push(&by_go.digest_ref);
+    go_run(&args);
+    let by_ours = image(&reg, "ours");
+    k.cmd(&["sign", "--yes"], k.flags(), &[&by_ours.digest_ref])
+        .ok();
+    let verify = |img: &str| {
+        [
+            "verify",
+            "--certificate-identity",
+            EMAIL,
+            "--certificate-oidc-issuer",
+            k.issuer.url(),
+            "--trusted-root",
+            "root.json",
+            img,
+        ]
+        .map(str::to_owned)
+    };
+    let ours = verify(&by_go.digest_ref);
+    k.run(&ours).ok();
+    let theirs = verify(&by_ours.digest_ref);
+    go_run(&theirs.iter().map(String::as_str).collect::<Vec<_>>());
+}

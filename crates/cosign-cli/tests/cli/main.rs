@@ -13,6 +13,7 @@ mod blob;
 mod bundle_create;
 mod common;
 mod conformance;
+mod go_peer;
 mod images;
 mod interop;
 mod keyless;

@@ -185,6 +185,13 @@ fn dsse_refusals() {
     let mut v = dsse(&env, &[pem.as_bytes()]);
     v["spec"]["payloadHash"] = json!({"algorithm": "sha256", "value": "00"});
     assert!(canonicalize_proposed(&v).is_err());
+    // Null (or empty) server fields are absent, as Rekor's Go client sends them.
+    let plain = canonicalize_proposed(&dsse(&env, &[pem.as_bytes()])).unwrap();
+    let mut v = dsse(&env, &[pem.as_bytes()]);
+    v["spec"]["envelopeHash"] = Value::Null;
+    v["spec"]["payloadHash"] = Value::Null;
+    v["spec"]["signatures"] = json!([]);
+    assert_eq!(canonicalize_proposed(&v).unwrap(), plain);
     // A tampered payload no longer verifies.
     let mut tampered: Value = serde_json::from_slice(&env).unwrap();
     tampered["payload"] = json!(STANDARD.encode(b"{\"x\":1}"));

@@ -78,8 +78,8 @@ pub struct SignedImage {
     pub written: bool,
 }
 
-/// Ed25519 keys sign pure Ed25519 without a log and Ed25519ph with one (hashedrekord records
-/// a digest), as cosign does.
+/// Ed25519 keys sign Ed25519ph with a log (hashedrekord records a digest); `tlog` false
+/// selects pure Ed25519.
 fn scheme_for(key: &Signer, tlog: bool) -> SignatureScheme {
     key.scheme(tlog)
 }
@@ -177,7 +177,10 @@ async fn sign_one(
         Some(p) => p.clone(),
         None => simple_signing_payload(&repo_name, &target.digest, Some(&opts.annotations)),
     };
-    let scheme = scheme_for(key, opts.witnesses.logs());
+    // Go cosign 3.1.2 signs image payloads with Ed25519ph whether or not a log is used (only
+    // sign-blob without a log keeps pure Ed25519): the same key and payload then give the same
+    // `.sig` manifest, byte for byte.
+    let scheme = scheme_for(key, true);
     let signature = key.sign_message(scheme, &payload).await?;
     let mut rekor_bundle = None;
     let mut timestamp = None;

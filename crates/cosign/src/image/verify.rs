@@ -52,6 +52,22 @@ pub struct VerifiedSignature {
     pub tlog: Option<crate::tlog::TlogOutcome>,
     /// The certificate it was verified with (keyless).
     pub certificate: Option<SigningCertificate>,
+    /// Whether it came from a Sigstore bundle (its `-o text` form is then `json`, as Go cosign
+    /// prints it, not the statement).
+    pub from_bundle: bool,
+}
+
+impl VerifiedSignature {
+    /// What `verify -o text` prints for it: the signed payload of a legacy signature; for a
+    /// bundle, the simple-signing object Go cosign makes of its statement (compact, Go's field
+    /// order).
+    pub fn text_output(&self) -> Vec<u8> {
+        if self.from_bundle {
+            cosign_types::go_json::to_go_json(&self.json).unwrap_or_default()
+        } else {
+            self.payload.clone()
+        }
+    }
 }
 
 /// What the log check of a signature needs, gathered by the synchronous checks.
@@ -207,8 +223,14 @@ pub async fn verify_image_from(
             .await?;
         found_any |= !bundles.is_empty();
         let mut pending = Vec::new();
+        // Go cosign names the image as ggcr's `Reference.Name()`: `repo@digest` when the
+        // reference has a digest, else `repo:tag` (`latest` when none was given).
+        let go_name = match (image.digest(), image.tag()) {
+            (Some(d), _) => format!("{}@{d}", repo.name()),
+            (None, t) => format!("{}:{}", repo.name(), t.unwrap_or("latest")),
+        };
         for b in &bundles {
-            match check_bundle(b, &resolved.digest, &repo.name(), opts) {
+            match check_bundle(b, &resolved.digest, &go_name, opts) {
                 Ok(p) => pending.push(p),
                 Err(msg) => errors.push(msg),
             }
@@ -455,6 +477,7 @@ fn check_legacy(
             json,
             tlog: None,
             certificate,
+            from_bundle: false,
         },
         signature: sig,
         bundled,
@@ -503,7 +526,7 @@ fn simple_signing_json(
 fn check_bundle(
     rb: &ReferrerBundle,
     digest: &Digest,
-    repo_name: &str,
+    image_name: &str,
     opts: &VerifyOptions,
 ) -> Result<Pending, String> {
     let name = &rb.manifest_digest;
@@ -590,9 +613,10 @@ fn check_bundle(
     Ok(Pending {
         verified: VerifiedSignature {
             payload: env.payload.clone(),
-            json: simple_signing_json(repo_name, &subject_digest, predicate_type, annotations),
+            json: simple_signing_json(image_name, &subject_digest, predicate_type, annotations),
             tlog: None,
             certificate,
+            from_bundle: true,
         },
         signature,
         bundled,

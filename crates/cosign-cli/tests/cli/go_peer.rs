@@ -1,0 +1,609 @@
+//! Go cosign 3.1.2 as a test peer (built by `scripts/install-test-deps.sh` into
+//! `target/test-tools/bin/cosign-go`): what one binary signs, the other verifies, for every key
+//! type, blobs (Sigstore bundle and bare signature), images (legacy `.sig` and bundles) and
+//! attestations, against the real registry and our `tlog-server`; the same signing gives the
+//! same registry layout; the commands scripts parse print the same thing.
+//! (Keyless, with the real Fulcio and TSA, is in `keyless_sign.rs`.)
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use test_support::{
+    ImageSpec, PushedImage, Registry, RegistryConfig, TlogServer, cosign_go_bin, push_image,
+};
+
+use crate::common::{Run, Scratch};
+
+/// The password of every test key.
+const PW: &str = "pw";
+
+/// A binary under test: ours or Go's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bin {
+    Ours,
+    Go,
+}
+
+impl Bin {
+    fn path(self) -> PathBuf {
+        match self {
+            Bin::Ours => test_support::workspace_bin("cosign"),
+            Bin::Go => cosign_go_bin(),
+        }
+    }
+
+    /// The other one.
+    fn peer(self) -> Bin {
+        match self {
+            Bin::Ours => Bin::Go,
+            Bin::Go => Bin::Ours,
+        }
+    }
+}
+
+/// Runs `bin` in the scratch dir with `COSIGN_PASSWORD` set, HOME and the TUF cache in the
+/// scratch dir (so neither binary reads the machine's), and the Docker config empty.
+fn run(s: &Scratch, bin: Bin, args: &[&str]) -> Run {
+    let home = s.path("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let out = std::process::Command::new(bin.path())
+        .args(args)
+        .current_dir(s.path("."))
+        .env("COSIGN_PASSWORD", PW)
+        .env("HOME", &home)
+        .env("TUF_ROOT", home.join(".sigstore/root"))
+        .env("DOCKER_CONFIG", home.join(".docker"))
+        .env_remove("SIGSTORE_REKOR_PUBLIC_KEY")
+        .env_remove("COSIGN_EXPERIMENTAL")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[track_caller]
+fn ok(s: &Scratch, bin: Bin, args: &[&str]) -> Run {
+    let r = run(s, bin, args);
+    assert_eq!(
+        r.code,
+        0,
+        "{bin:?} cosign {}\nstdout: {}\nstderr: {}",
+        args.join(" "),
+        r.stdout_text(),
+        r.stderr
+    );
+    r
+}
+
+/// Key kinds: (name, openssl arguments making `<name>.pem`, or None for cosign's own
+/// generate-key-pair).
+const KEY_KINDS: &[(&str, Option<&[&str]>)] = &[
+    ("p256", None),
+    (
+        "p384",
+        Some(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+        ]),
+    ),
+    (
+        "p521",
+        Some(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-521",
+        ]),
+    ),
+    (
+        "rsa",
+        Some(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:3072",
+        ]),
+    ),
+    ("ed25519", Some(&["genpkey", "-algorithm", "ED25519"])),
+];
+
+/// (key kind, `bundle` or `signature`) that Go 3.1.2 cannot verify with `--key`, its own
+/// signatures neither (see docs/compat.md): P-384/P-521 are checked with SHA-256 whatever the
+/// key; Ed25519 bundles are signed Ed25519ph and checked as pure Ed25519.
+const GO_VERIFY_BROKEN: &[(&str, &str)] = &[
+    ("p384", "--bundle"),
+    ("p384", "--signature"),
+    ("p521", "--bundle"),
+    ("p521", "--signature"),
+    ("ed25519", "--bundle"),
+];
+
+/// Makes `<name>.key`/`<name>.pub` with `maker` (generate-key-pair, or import-key-pair of an
+/// openssl key).
+fn make_key(s: &Scratch, maker: Bin, name: &str, openssl: Option<&[&str]>) {
+    match openssl {
+        None => {
+            ok(
+                s,
+                maker,
+                &["generate-key-pair", "--output-key-prefix", name],
+            );
+        }
+        Some(args) => {
+            let pem = format!("{name}.pem");
+            let mut a: Vec<&str> = args.to_vec();
+            a.extend(["-out", &pem]);
+            s.tool("openssl", &a);
+            ok(
+                s,
+                maker,
+                &[
+                    "import-key-pair",
+                    "--key",
+                    &pem,
+                    "--output-key-prefix",
+                    name,
+                ],
+            );
+        }
+    }
+}
+
+/// A log and its trusted root (`root.json`).
+fn log_and_root(s: &Scratch) -> TlogServer {
+    let log = TlogServer::start();
+    s.write("root.json", log.trusted_root_json());
+    log
+}
+
+/// Signing flags that point either binary at our log with no signing config (Go 3.1.2's
+/// `--use-signing-config=false`; ours reads the flag too).
+fn log_flags(log: &TlogServer) -> Vec<String> {
+    vec![
+        "--use-signing-config=false".into(),
+        "--rekor-url".into(),
+        log.url().into(),
+        "--trusted-root".into(),
+        "root.json".into(),
+        "--yes".into(),
+    ]
+}
+
+fn with<'a>(head: &[&'a str], flags: &'a [String], tail: &[&'a str]) -> Vec<&'a str> {
+    let mut v = head.to_vec();
+    v.extend(flags.iter().map(String::as_str));
+    v.extend_from_slice(tail);
+    v
+}
+
+#[test]
+fn blob_bundles_and_signatures_verify_both_ways_for_every_key_type() {
+    let s = Scratch::new();
+    let log = log_and_root(&s);
+    s.write("blob", "an artifact signed by both cosigns\n");
+    s.write("other", "another artifact\n");
+    let flags = log_flags(&log);
+    for (kind, openssl) in KEY_KINDS {
+        // One key per kind, made by ours: Go reads our encrypted key files.
+        make_key(&s, Bin::Ours, kind, *openssl);
+        let key = format!("{kind}.key");
+        let public = format!("{kind}.pub");
+        for signer in [Bin::Go, Bin::Ours] {
+            let bundle = format!("{kind}-{signer:?}.sigstore.json");
+            ok(
+                &s,
+                signer,
+                &with(
+                    &["sign-blob", "--key", &key],
+                    &flags,
+                    &["--bundle", &bundle, "blob"],
+                ),
+            );
+            // A bare signature, no log (Go 3.1.2: no signing config, legacy output).
+            let sig = format!("{kind}-{signer:?}.sig");
+            ok(
+                &s,
+                signer,
+                &[
+                    "sign-blob",
+                    "--key",
+                    &key,
+                    "--use-signing-config=false",
+                    "--tlog-upload=false",
+                    "--new-bundle-format=false",
+                    "--output-signature",
+                    &sig,
+                    "blob",
+                ],
+            );
+        }
+        for signer in [Bin::Go, Bin::Ours] {
+            let bundle = format!("{kind}-{signer:?}.sigstore.json");
+            let sig = format!("{kind}-{signer:?}.sig");
+            let by_bundle = [
+                "verify-blob",
+                "--key",
+                &public,
+                "--bundle",
+                &bundle,
+                "--trusted-root",
+                "root.json",
+                "blob",
+            ];
+            let by_sig = [
+                "verify-blob",
+                "--key",
+                &public,
+                "--signature",
+                &sig,
+                "--insecure-ignore-tlog",
+                "blob",
+            ];
+            for verifier in [Bin::Ours, Bin::Go] {
+                for args in [&by_bundle[..], &by_sig[..]] {
+                    let r = run(&s, verifier, args);
+                    if verifier == Bin::Go && GO_VERIFY_BROKEN.contains(&(kind, args[3])) {
+                        assert!(
+                            r.code != 0 && r.stderr.contains("signature"),
+                            "{kind}: Go verified {args:?} (fixed upstream?): {}",
+                            r.stderr
+                        );
+                    } else {
+                        assert_eq!(
+                            r.code, 0,
+                            "{kind}: {signer:?} signed, {verifier:?} verify {args:?}: {}",
+                            r.stderr
+                        );
+                        assert!(r.stderr.contains("Verified OK"), "{}", r.stderr);
+                    }
+                }
+                // Never for other content.
+                let mut other = by_sig;
+                other[6] = "other";
+                assert_ne!(
+                    run(&s, verifier, &other).code,
+                    0,
+                    "{kind} {signer:?}->{verifier:?}"
+                );
+            }
+        }
+    }
+}
+
+fn image(reg: &Registry, name: &str) -> PushedImage {
+    push_image(
+        reg,
+        &format!("test/go-peer:{name}"),
+        &ImageSpec {
+            seed: name.to_owned(),
+            ..ImageSpec::default()
+        },
+    )
+}
+
+#[test]
+fn image_signatures_verify_both_ways_in_both_formats() {
+    let s = Scratch::new();
+    let log = log_and_root(&s);
+    let reg = Registry::distribution(RegistryConfig::default());
+    make_key(&s, Bin::Ours, "k", None);
+    let flags = log_flags(&log);
+    for signer in [Bin::Ours, Bin::Go] {
+        for new_format in [false, true] {
+            let img = image(&reg, &format!("{signer:?}-{new_format}").to_lowercase());
+            let format_flag = format!("--new-bundle-format={new_format}");
+            ok(
+                &s,
+                signer,
+                &with(
+                    &["sign", "--key", "k.key", &format_flag],
+                    &flags,
+                    &[&img.digest_ref],
+                ),
+            );
+            let r = ok(
+                &s,
+                signer.peer(),
+                &[
+                    "verify",
+                    "--key",
+                    "k.pub",
+                    "--trusted-root",
+                    "root.json",
+                    &img.digest_ref,
+                ],
+            );
+            let claims: Vec<Value> = serde_json::from_slice(
+                r.stdout
+                    .split(|b| *b == b'\n')
+                    .find(|l| l.starts_with(b"["))
+                    .unwrap_or_else(|| panic!("no JSON line: {}", r.stdout_text())),
+            )
+            .unwrap();
+            assert_eq!(
+                claims[0]["critical"]["image"]["docker-manifest-digest"],
+                img.digest.as_str()
+            );
+        }
+    }
+}
+
+#[test]
+fn attestations_verify_both_ways() {
+    let s = Scratch::new();
+    let log = log_and_root(&s);
+    let reg = Registry::distribution(RegistryConfig::default());
+    make_key(&s, Bin::Go, "k", None);
+    s.write("predicate.json", r#"{"release":"v1.2.3"}"#);
+    s.write("blob", "an attested artifact\n");
+    let flags = log_flags(&log);
+    let ty = "https://example.com/release/v1";
+    for signer in [Bin::Ours, Bin::Go] {
+        let img = image(&reg, &format!("att-{signer:?}").to_lowercase());
+        ok(
+            &s,
+            signer,
+            &with(
+                &[
+                    "attest",
+                    "--key",
+                    "k.key",
+                    "--predicate",
+                    "predicate.json",
+                    "--type",
+                    ty,
+                ],
+                &flags,
+                &[&img.digest_ref],
+            ),
+        );
+        let r = ok(
+            &s,
+            signer.peer(),
+            &[
+                "verify-attestation",
+                "--key",
+                "k.pub",
+                "--type",
+                ty,
+                "--trusted-root",
+                "root.json",
+                &img.digest_ref,
+            ],
+        );
+        assert!(
+            r.stdout_text().contains("payloadType"),
+            "{}",
+            r.stdout_text()
+        );
+
+        let bundle = format!("att-{signer:?}.sigstore.json");
+        ok(
+            &s,
+            signer,
+            &with(
+                &[
+                    "attest-blob",
+                    "--key",
+                    "k.key",
+                    "--predicate",
+                    "predicate.json",
+                    "--type",
+                    ty,
+                ],
+                &flags,
+                &["--bundle", &bundle, "blob"],
+            ),
+        );
+        ok(
+            &s,
+            signer.peer(),
+            &[
+                "verify-blob-attestation",
+                "--key",
+                "k.pub",
+                "--type",
+                ty,
+                "--bundle",
+                &bundle,
+                "--trusted-root",
+                "root.json",
+                "blob",
+            ],
+        );
+    }
+}
+
+/// The manifest of `tag` in `repo`, as stored.
+fn manifest(reg: &Registry, repo: &str, tag: &str) -> Vec<u8> {
+    reqwest::blocking::Client::new()
+        .get(format!("{}/v2/{repo}/manifests/{tag}", reg.url()))
+        .header(
+            "Accept",
+            "application/vnd.oci.image.manifest.v1+json,application/vnd.oci.image.index.v1+json",
+        )
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap()
+        .to_vec()
+}
+
+/// Ed25519 signatures are deterministic: the same key over the same payload gives the same
+/// signature, so both binaries must store the very same legacy `.sig` manifest.
+#[test]
+fn the_legacy_sig_manifest_is_byte_identical() {
+    let s = Scratch::new();
+    s.tool(
+        "openssl",
+        &["genpkey", "-algorithm", "ED25519", "-out", "ed.pem"],
+    );
+    ok(
+        &s,
+        Bin::Ours,
+        &[
+            "import-key-pair",
+            "--key",
+            "ed.pem",
+            "--output-key-prefix",
+            "ed",
+        ],
+    );
+    let mut manifests = Vec::new();
+    for bin in [Bin::Ours, Bin::Go] {
+        let reg = Registry::distribution(RegistryConfig::default());
+        let img = image(&reg, "layout");
+        if bin == Bin::Ours {
+            let payload = ok(&s, Bin::Ours, &["generate", &img.digest_ref]).stdout;
+            s.write("payload.json", payload);
+        }
+        ok(
+            &s,
+            bin,
+            &[
+                "sign",
+                "--key",
+                "ed.key",
+                "--use-signing-config=false",
+                "--tlog-upload=false",
+                "--new-bundle-format=false",
+                // The registries' ports differ; the signed payload must not.
+                "--payload",
+                "payload.json",
+                "--yes",
+                &img.digest_ref,
+            ],
+        );
+        let tag = format!("{}.sig", img.digest.replace(':', "-"));
+        manifests.push(manifest(&reg, "test/go-peer", &tag));
+    }
+    let m: Value = serde_json::from_slice(&manifests[0]).unwrap();
+    assert_eq!(
+        m["layers"][0]["mediaType"],
+        "application/vnd.dev.cosign.simplesigning.v1+json"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&manifests[0]),
+        String::from_utf8_lossy(&manifests[1])
+    );
+}
+
+/// What scripts parse: both binaries print the same thing for the same input.
+#[test]
+fn script_facing_output_is_the_same() {
+    let s = Scratch::new();
+    let reg = Registry::distribution(RegistryConfig::default());
+    make_key(&s, Bin::Ours, "k", None);
+    make_key(&s, Bin::Ours, "other", None);
+    let img = image(&reg, "outputs");
+    ok(
+        &s,
+        Bin::Ours,
+        &[
+            "sign",
+            "--key",
+            "k.key",
+            "--tlog-upload=false",
+            "--use-signing-config=false",
+            "--yes",
+            &img.digest_ref,
+        ],
+    );
+    let same = |args: &[&str]| {
+        let ours = run(&s, Bin::Ours, args);
+        let go = run(&s, Bin::Go, args);
+        assert_eq!(
+            (ours.code, ours.stdout_text()),
+            (go.code, go.stdout_text()),
+            "cosign {}\nours stderr: {}\ngo stderr: {}",
+            args.join(" "),
+            ours.stderr,
+            go.stderr
+        );
+        (ours, go)
+    };
+    same(&["public-key", "--key", "k.key"]);
+    same(&["generate", &img.digest_ref]);
+    same(&["triangulate", &img.digest_ref]);
+    same(&["triangulate", "--type", "attestation", &img.digest_ref]);
+    same(&["download", "signature", &img.digest_ref]);
+    same(&[
+        "verify",
+        "--key",
+        "k.pub",
+        "--insecure-ignore-tlog",
+        "-o",
+        "json",
+        &img.digest_ref,
+    ]);
+    // Failures: the same exit code, and the same error line.
+    let error_line = |r: &Run| {
+        r.stderr
+            .lines()
+            .find(|l| l.starts_with("Error: "))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no Error line: {}", r.stderr))
+    };
+    let (ours, go) = same(&[
+        "verify",
+        "--key",
+        "other.pub",
+        "--insecure-ignore-tlog",
+        &img.digest_ref,
+    ]);
+    assert_eq!(error_line(&ours), error_line(&go));
+    let unsigned = image(&reg, "unsigned");
+    let (ours, go) = same(&[
+        "verify",
+        "--key",
+        "k.pub",
+        "--insecure-ignore-tlog",
+        &unsigned.digest_ref,
+    ]);
+    assert_eq!(error_line(&ours), error_line(&go));
+    // A signature over other content: the same exit code; the error line differs (ours names
+    // the blob and the key, Go's names its decoder; docs/compat.md).
+    s.write("blob", "x\n");
+    s.write("other", "y\n");
+    ok(
+        &s,
+        Bin::Ours,
+        &[
+            "sign-blob",
+            "--key",
+            "k.key",
+            "--tlog-upload=false",
+            "--output-signature",
+            "other.sig",
+            "other",
+        ],
+    );
+    let (ours, go) = same(&[
+        "verify-blob",
+        "--key",
+        "k.pub",
+        "--signature",
+        "other.sig",
+        "--insecure-ignore-tlog",
+        "blob",
+    ]);
+    assert_ne!(ours.code, 0);
+    assert!(
+        error_line(&go).contains("invalid signature"),
+        "{}",
+        go.stderr
+    );
+    assert!(
+        error_line(&ours).contains("invalid signature for blob"),
+        "{}",
+        ours.stderr
+    );
+}

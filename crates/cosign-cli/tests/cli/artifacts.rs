@@ -1131,7 +1131,11 @@ fn dockerfile_and_manifest_verify() {
         "{}",
         run.stderr
     );
-    assert_eq!(run.stdout_text().lines().count(), 2);
+    // One JSON line per image, each after Go's blank line.
+    assert_eq!(
+        run.stdout_text().lines().filter(|l| !l.is_empty()).count(),
+        2
+    );
     let run = s
         .run(
             &[
@@ -1234,7 +1238,10 @@ fn dockerfile_and_manifest_verify() {
         "{}",
         run.stderr
     );
-    assert_eq!(run.stdout_text().lines().count(), 2);
+    assert_eq!(
+        run.stdout_text().lines().filter(|l| !l.is_empty()).count(),
+        2
+    );
     s.write(
         "bad.yaml",
         format!(

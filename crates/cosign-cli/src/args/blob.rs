@@ -57,9 +57,6 @@ pub struct VerifyBlobArgs {
     /// Certificate (keyless) verification flags.
     #[command(flatten)]
     pub cert: CertVerifyArgs,
-    /// security key slot to use for generated key
-    #[arg(long, value_name = "SLOT")]
-    pub slot: Option<String>,
     /// signature content or path or remote URL
     #[arg(long, value_name = "SIGNATURE")]
     pub signature: Option<String>,
@@ -174,4 +171,7 @@ pub struct VerifyBlobAttestationArgs {
     /// expect a Sigstore bundle (the format is detected either way)
     #[arg(long, hide = true)]
     pub new_bundle_format: bool,
+    /// the amount of maximum workers for parallel executions
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_workers: u32,
 }

@@ -117,6 +117,9 @@ pub struct VerifyKeyArgs {
     /// whether to use a hardware security key (not supported by this build)
     #[arg(long)]
     pub sk: bool,
+    /// security key slot to use for generated key (default: signature) (authentication|signature|card-authentication|key-management)
+    #[arg(long, value_name = "SLOT")]
+    pub slot: Option<String>,
 }
 
 /// Where `verify` and `verify-attestation` read images from, and how many at once.

@@ -130,6 +130,13 @@ impl FulcioClient {
         })
     }
 
+    /// Opens a connection to the service ahead of the first real request: a `HEAD` whose
+    /// answer (and failure) is ignored, so the request that follows finds the connection in the
+    /// pool and pays no handshake on the signing's critical path.
+    pub async fn warm(&self) {
+        let _ = self.http.head(&self.endpoint).send().await;
+    }
+
     /// The URL requests go to.
     pub fn endpoint(&self) -> &str {
         &self.endpoint

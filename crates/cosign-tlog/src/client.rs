@@ -125,6 +125,13 @@ impl RekorClient {
         &self.base
     }
 
+    /// Opens a connection to the service ahead of the first real request: a `HEAD` whose
+    /// answer (and failure) is ignored, so the request that follows finds the connection in the
+    /// pool and pays no handshake on the signing's critical path.
+    pub async fn warm(&self) {
+        let _ = self.http.head(self.base.clone()).send().await;
+    }
+
     pub(crate) fn url(&self, path: &str, query: &[(&str, String)]) -> Url {
         let mut url = self.base.clone();
         let prefix = self.base.path().trim_end_matches('/').to_owned();

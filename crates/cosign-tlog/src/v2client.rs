@@ -175,6 +175,11 @@ impl RekorV2Client {
         self.inner.base_url()
     }
 
+    /// Opens a connection ahead of the first request (see [`RekorClient::warm`]).
+    pub async fn warm(&self) {
+        self.inner.warm().await;
+    }
+
     /// Logs a signature over `digest` (its algorithm must be the one the key signs with:
     /// SHA-256 for P-256 and RSA, SHA-384 for P-384, SHA-512 for P-521 and Ed25519ph).
     pub async fn create_hashedrekord(

@@ -27,6 +27,9 @@ use crate::tlog::{LogFuture, TlogUpload};
 /// it, or why not.
 pub type TimestampFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, String>> + Send + 'a>>;
 
+/// The future of a service's warm-up (see [`Witnesses::warm`]).
+pub type WarmFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
 /// An RFC 3161 timestamp authority (`--timestamp-server-url`, a signing config's `tsaUrls`).
 pub trait TimestampAuthority: Send + Sync {
     /// Where it is (for errors).
@@ -34,6 +37,10 @@ pub trait TimestampAuthority: Send + Sync {
     /// A timestamp over `data` (the authority hashes nothing: the request carries the
     /// SHA-256 of `data`).
     fn timestamp<'a>(&'a self, data: &'a [u8]) -> TimestampFuture<'a>;
+    /// Opens a connection ahead of the first request (default: nothing).
+    fn warm(&self) -> WarmFuture<'_> {
+        Box::pin(async {})
+    }
 }
 
 /// What the flows ask of a Rekor v2 log (`POST /api/v2/log/entries`). Answers are not
@@ -49,6 +56,10 @@ pub trait TransparencyLogV2: Send + Sync {
         signature: &'a [u8],
         verifier: &'a V2Verifier,
     ) -> LogFuture<'a, LogEntry>;
+    /// Opens a connection ahead of the first request (default: nothing).
+    fn warm(&self) -> WarmFuture<'_> {
+        Box::pin(async {})
+    }
 }
 
 /// A Rekor v2 log to record in, with the keys its answers must verify with.
@@ -157,6 +168,24 @@ impl Witnesses {
             tlog,
             ..Self::default()
         }
+    }
+
+    /// Opens a connection to every service (log, timestamp authorities) at once, ahead of
+    /// the signing: run beside the steps that come before (the identity token, Fulcio), it
+    /// takes the handshakes off the critical path. Failures are ignored (the real request
+    /// reports them).
+    pub async fn warm(&self) {
+        let mut all: Vec<WarmFuture<'_>> = Vec::new();
+        if let Some(t) = &self.tlog {
+            all.push(Box::pin(t.client.warm()));
+        }
+        if let Some(t) = &self.tlog_v2 {
+            all.push(t.client.warm());
+        }
+        if let Some(t) = &self.timestamps {
+            all.extend(t.authorities.iter().map(|a| a.warm()));
+        }
+        futures_util::future::join_all(all).await;
     }
 
     /// Whether a transparency log records the signature (Ed25519 keys then sign a digest).

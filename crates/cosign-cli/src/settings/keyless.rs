@@ -11,7 +11,8 @@ use anyhow::{Context as _, Result, bail};
 use cosign::certs::Certificate;
 use cosign::tlog::LogFuture;
 use cosign::witness::{
-    TimestampAuthority, TimestampFuture, Timestamping, TlogUploadV2, TransparencyLogV2, Witnesses,
+    TimestampAuthority, TimestampFuture, Timestamping, TlogUploadV2, TransparencyLogV2, WarmFuture,
+    Witnesses,
 };
 use cosign_crypto::{KeyType, PrivateKey};
 use cosign_keyless::fulcio::FulcioClient;
@@ -236,6 +237,9 @@ impl TimestampAuthority for Tsa {
     fn timestamp<'a>(&'a self, data: &'a [u8]) -> TimestampFuture<'a> {
         Box::pin(async move { self.client.timestamp(data).await.map_err(|e| e.to_string()) })
     }
+    fn warm(&self) -> WarmFuture<'_> {
+        Box::pin(self.client.warm())
+    }
 }
 
 struct RekorV2 {
@@ -254,6 +258,9 @@ impl TransparencyLogV2 for RekorV2 {
         verifier: &'a V2Verifier,
     ) -> LogFuture<'a, LogEntry> {
         Box::pin(self.client.create_hashedrekord(digest, signature, verifier))
+    }
+    fn warm(&self) -> WarmFuture<'_> {
+        Box::pin(self.client.warm())
     }
 }
 
@@ -308,6 +315,7 @@ pub fn obtain(
     ctx: &Ctx<'_>,
     services: &Services,
     root: &TrustedRoot,
+    witnesses: &Witnesses,
 ) -> Result<Keyless> {
     let s = req.services;
     let key = match &req.key.key {
@@ -361,9 +369,6 @@ pub fn obtain(
     let fulcio_url = services.fulcio_url.clone();
     let ignore_sct = s.insecure_skip_verify;
     let issued = ctx.block_on(async {
-        let (token, _source) = cosign_keyless::oidc::retrieve_id_token(&request)
-            .await
-            .context("getting an OIDC identity token")?;
         let http = reqwest::Client::builder()
             .timeout(SERVICE_TIMEOUT)
             .user_agent(super::user_agent())
@@ -371,10 +376,23 @@ pub fn obtain(
             .context("setting up the Fulcio client")?;
         let client = FulcioClient::new(&fulcio_url, http)
             .with_context(|| format!("setting up the Fulcio client for {fulcio_url}"))?;
-        client
-            .signing_certificate(&token, &key)
-            .await
-            .with_context(|| format!("getting a signing certificate from {fulcio_url}"))
+        // The token, then Fulcio; the log's and the TSAs' connections open meanwhile, and
+        // Fulcio's too when the token has to be fetched (a token at hand goes to Fulcio at
+        // once, on the connection its request opens).
+        let certificate = async {
+            let token = cosign_keyless::oidc::retrieve_id_token(&request);
+            tokio::pin!(token);
+            let token = match futures_util::poll!(&mut token) {
+                std::task::Poll::Ready(t) => t,
+                std::task::Poll::Pending => tokio::join!(token, client.warm()).0,
+            };
+            let (token, _source) = token.context("getting an OIDC identity token")?;
+            client
+                .signing_certificate(&token, &key)
+                .await
+                .with_context(|| format!("getting a signing certificate from {fulcio_url}"))
+        };
+        tokio::join!(certificate, witnesses.warm()).0
     })?;
     issued
         .check(

@@ -173,7 +173,7 @@ impl Prepared {
                 .root
                 .as_deref()
                 .context("keyless signing needs a trusted root")?;
-            let keyless = super::keyless::obtain(req, ctx, &self.services, root)?;
+            let keyless = super::keyless::obtain(req, ctx, &self.services, root, &self.witnesses)?;
             return Ok((
                 keyless.signer,
                 Some(keyless.certificate),

@@ -1019,7 +1019,7 @@ fn fulcio_answering_with_another_keys_certificate_fails_before_the_log_and_the_t
         &["--bundle", "a.json", "artifact.txt"],
     )
     .ok();
-    let (logged, stamped) = (k.log_size(), tsa.exchanges().len());
+    let (logged, stamped) = (k.log_size(), posts(&tsa));
     assert_eq!((logged, stamped), (1, 1));
 
     let run = k
@@ -1037,7 +1037,7 @@ fn fulcio_answering_with_another_keys_certificate_fails_before_the_log_and_the_t
     assert!(!k.s.path("b.json").exists());
     // Neither the log nor the TSA was asked.
     assert_eq!(k.log_size(), logged);
-    assert_eq!(tsa.exchanges().len(), stamped);
+    assert_eq!(posts(&tsa), stamped);
 }
 
 #[test]
@@ -1056,7 +1056,7 @@ fn a_timestamp_over_other_bytes_fails_the_signing_and_stores_nothing() {
         .fails();
     assert!(run.stderr.contains("timestamp"), "{}", run.stderr);
     assert!(!k.s.path("b.json").exists());
-    assert_eq!(tsa.exchanges().len(), 1, "the TSA was asked once");
+    assert_eq!(posts(&tsa), 1, "the TSA was asked once");
 
     let reg = Registry::distribution(RegistryConfig::default());
     let img = image(&reg, "tsa");
@@ -1355,4 +1355,13 @@ fn keyless_signatures_verify_both_ways_with_go_cosign() {
     k.run(&ours).ok();
     let theirs = verify(&by_ours.digest_ref);
     go_run(&theirs.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
+/// The POSTs a proxy passed (the signing's requests; connections are opened ahead with HEADs).
+fn posts(proxy: &test_support::Tamper) -> usize {
+    proxy
+        .exchanges()
+        .iter()
+        .filter(|e| e.method == "POST")
+        .count()
 }

@@ -55,6 +55,13 @@ impl TsaClient {
         })
     }
 
+    /// Opens a connection to the service ahead of the first real request: a `HEAD` whose
+    /// answer (and failure) is ignored, so the request that follows finds the connection in the
+    /// pool and pays no handshake on the signing's critical path.
+    pub async fn warm(&self) {
+        let _ = self.http.head(&self.url).send().await;
+    }
+
     /// The endpoint.
     pub fn url(&self) -> &str {
         &self.url

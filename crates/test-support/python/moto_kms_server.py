@@ -138,7 +138,10 @@ def _sigv4_problem(environ, body):
             return "InvalidSignatureException", f"{required} is not signed"
     headers = {}
     for name in signed:
-        key = "CONTENT_TYPE" if name == "content-type" else "HTTP_" + name.upper().replace("-", "_")
+        # WSGI keeps Content-Type and Content-Length out of the HTTP_ namespace (the Go SDK
+        # signs content-length; botocore does not).
+        special = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+        key = special.get(name, "HTTP_" + name.upper().replace("-", "_"))
         if key not in environ:
             return "InvalidSignatureException", f"signed header {name} is missing"
         headers[name] = environ[key]

@@ -544,6 +544,38 @@ fn script_facing_output_is_the_same() {
         "json",
         &img.digest_ref,
     ]);
+    // What Go wrote, read by both: a legacy signature and an attestation, then `tree`,
+    // `download`, `triangulate` print the same.
+    let by_go = image(&reg, "by-go");
+    s.write("predicate.json", r#"{"release":"v1"}"#);
+    let go_nolog = [
+        "--use-signing-config=false",
+        "--tlog-upload=false",
+        "--new-bundle-format=false",
+        "--yes",
+    ];
+    let mut args = vec!["sign", "--key", "k.key"];
+    args.extend(go_nolog);
+    args.push(&by_go.digest_ref);
+    ok(&s, Bin::Go, &args);
+    let mut args = vec![
+        "attest",
+        "--key",
+        "k.key",
+        "--predicate",
+        "predicate.json",
+        "--type",
+        "https://example.com/release/v1",
+    ];
+    args.extend(go_nolog);
+    args.push(&by_go.digest_ref);
+    ok(&s, Bin::Go, &args);
+    for img in [&img.digest_ref, &by_go.digest_ref] {
+        same(&["tree", img]);
+        same(&["download", "signature", img]);
+        same(&["triangulate", img]);
+    }
+    same(&["download", "attestation", &by_go.digest_ref]);
     // Failures: the same exit code, and the same error line.
     let error_line = |r: &Run| {
         r.stderr
@@ -721,4 +753,97 @@ fn every_command_takes_go_cosigns_flags() {
         unexpected.is_empty() && arrived.is_empty(),
         "missing here, not in NOT_YET: {unexpected:?}\nin NOT_YET but present now (remove them): {arrived:?}"
     );
+}
+
+/// Runs `bin` like [`run`] with extra environment variables.
+fn run_env(s: &Scratch, bin: Bin, args: &[&str], env: &[(String, String)]) -> Run {
+    let home = s.path("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let out = std::process::Command::new(bin.path())
+        .args(args)
+        .current_dir(s.path("."))
+        .env("HOME", &home)
+        .env("TUF_ROOT", home.join(".sigstore/root"))
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap();
+    let r = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_eq!(
+        r.code,
+        0,
+        "{bin:?} cosign {}\nstderr: {}",
+        args.join(" "),
+        r.stderr
+    );
+    r
+}
+
+/// KMS keys (AWS KMS in moto, Vault transit in OpenBao): a key made by one binary signs blobs
+/// and images with the other, and each verifies the other's signatures by the key's URI.
+#[test]
+fn kms_keys_sign_and_verify_both_ways() {
+    let moto = test_support::Moto::start();
+    let bao = test_support::OpenBao::start();
+    let s = Scratch::new();
+    let reg = Registry::distribution(RegistryConfig::default());
+    s.write("blob", "signed in a KMS\n");
+    let aws = format!("awskms://{}/alias/go-peer", moto.endpoint());
+    let cases = [
+        (aws.clone(), moto.env(), Bin::Ours),
+        ("hashivault://go-peer".to_owned(), bao.env(), Bin::Go),
+    ];
+    for (uri, env, maker) in &cases {
+        run_env(&s, *maker, &["generate-key-pair", "--kms", uri], env);
+        for signer in [Bin::Ours, Bin::Go] {
+            let sig = format!("kms-{signer:?}.sig");
+            let mut args = vec!["sign-blob", "--key", uri, "--tlog-upload=false"];
+            if signer == Bin::Go {
+                args.extend(["--use-signing-config=false", "--new-bundle-format=false"]);
+            }
+            args.extend(["--output-signature", &sig, "blob"]);
+            run_env(&s, signer, &args, env);
+            let r = run_env(
+                &s,
+                signer.peer(),
+                &[
+                    "verify-blob",
+                    "--key",
+                    uri,
+                    "--signature",
+                    &sig,
+                    "--insecure-ignore-tlog",
+                    "blob",
+                ],
+                env,
+            );
+            assert!(r.stderr.contains("Verified OK"), "{}", r.stderr);
+
+            let img = image(
+                &reg,
+                &format!("kms-{}-{signer:?}", maker == &Bin::Ours).to_lowercase(),
+            );
+            let mut args = vec!["sign", "--key", uri, "--tlog-upload=false", "--yes"];
+            if signer == Bin::Go {
+                args.extend(["--use-signing-config=false", "--new-bundle-format=false"]);
+            }
+            args.push(&img.digest_ref);
+            run_env(&s, signer, &args, env);
+            run_env(
+                &s,
+                signer.peer(),
+                &[
+                    "verify",
+                    "--key",
+                    uri,
+                    "--insecure-ignore-tlog",
+                    &img.digest_ref,
+                ],
+                env,
+            );
+        }
+    }
 }

@@ -847,3 +847,40 @@ fn kms_keys_sign_and_verify_both_ways() {
         }
     }
 }
+
+/// `save` by one binary, `load` by the other into another registry, verified there by the
+/// first: the OCI layout and the signatures in it travel between them.
+#[test]
+fn save_and_load_travel_between_the_binaries() {
+    let s = Scratch::new();
+    make_key(&s, Bin::Ours, "k", None);
+    let src = Registry::distribution(RegistryConfig::default());
+    let dst = Registry::distribution(RegistryConfig::default());
+    for saver in [Bin::Ours, Bin::Go] {
+        let img = image(&src, &format!("travel-{saver:?}").to_lowercase());
+        let mut args = vec!["sign", "--key", "k.key", "--tlog-upload=false", "--yes"];
+        if saver == Bin::Go {
+            args.extend(["--use-signing-config=false", "--new-bundle-format=false"]);
+        }
+        args.push(&img.digest_ref);
+        ok(&s, saver, &args);
+        let dir = format!("layout-{saver:?}");
+        ok(&s, saver, &["save", "--dir", &dir, &img.digest_ref]);
+        let target = format!("{}/test/travelled-{saver:?}", dst.host()).to_lowercase();
+        ok(&s, saver.peer(), &["load", "--dir", &dir, &target]);
+        let loaded = format!("{target}@{}", img.digest);
+        for verifier in [saver, saver.peer()] {
+            ok(
+                &s,
+                verifier,
+                &[
+                    "verify",
+                    "--key",
+                    "k.pub",
+                    "--insecure-ignore-tlog",
+                    &loaded,
+                ],
+            );
+        }
+    }
+}

@@ -884,3 +884,70 @@ fn save_and_load_travel_between_the_binaries() {
         }
     }
 }
+
+/// `copy` by one binary of what the other signed and attested, verified at the destination by
+/// both.
+#[test]
+fn copy_results_verify_with_both_binaries() {
+    let s = Scratch::new();
+    make_key(&s, Bin::Ours, "k", None);
+    s.write("predicate.json", r#"{"release":"v1"}"#);
+    let ty = "https://example.com/release/v1";
+    let src = Registry::distribution(RegistryConfig::default());
+    let dst = Registry::distribution(RegistryConfig::default());
+    for signer in [Bin::Ours, Bin::Go] {
+        let img = image(&src, &format!("copied-{signer:?}").to_lowercase());
+        let extra: &[&str] = if signer == Bin::Go {
+            &["--use-signing-config=false", "--new-bundle-format=false"]
+        } else {
+            &[]
+        };
+        let mut args = vec!["sign", "--key", "k.key", "--tlog-upload=false", "--yes"];
+        args.extend(extra);
+        args.push(&img.digest_ref);
+        ok(&s, signer, &args);
+        let mut args = vec![
+            "attest",
+            "--key",
+            "k.key",
+            "--predicate",
+            "predicate.json",
+            "--type",
+            ty,
+            "--tlog-upload=false",
+            "--yes",
+        ];
+        args.extend(extra);
+        args.push(&img.digest_ref);
+        ok(&s, signer, &args);
+        let target = format!("{}/test/copied-{signer:?}", dst.host()).to_lowercase();
+        ok(&s, signer.peer(), &["copy", &img.digest_ref, &target]);
+        let copied = format!("{target}@{}", img.digest);
+        for verifier in [Bin::Ours, Bin::Go] {
+            ok(
+                &s,
+                verifier,
+                &[
+                    "verify",
+                    "--key",
+                    "k.pub",
+                    "--insecure-ignore-tlog",
+                    &copied,
+                ],
+            );
+            ok(
+                &s,
+                verifier,
+                &[
+                    "verify-attestation",
+                    "--key",
+                    "k.pub",
+                    "--type",
+                    ty,
+                    "--insecure-ignore-tlog",
+                    &copied,
+                ],
+            );
+        }
+    }
+}

@@ -951,3 +951,63 @@ fn copy_results_verify_with_both_binaries() {
         }
     }
 }
+
+/// The seed documents' workflows with the two binaries taking turns (`$OURS` and `$GO`), against
+/// a registry and our log: sign with another tool and attach; counter-sign a signature; the
+/// "Hard mode" blob signature found by process substitution. Go 3.1.2 needs
+/// `--use-signing-config=false` to sign with a key to a log given by URL, and a trusted root to
+/// verify (no public-good TUF here).
+#[test]
+fn seed_workflows_with_the_binaries_taking_turns() {
+    let s = Scratch::new();
+    let log = log_and_root(&s);
+    let reg = Registry::distribution(RegistryConfig::default());
+    let img = image(&reg, "seed");
+    make_key(&s, Bin::Ours, "cosign", None);
+    let script = format!(
+        r#"
+        IMG={img}
+        GOSIGN="--use-signing-config=false --rekor-url {url} --trusted-root root.json --new-bundle-format=false -y"
+        # sign with another tool: generate the payload (Go), sign it with openssl, attach (ours)
+        "$GO" generate $IMG > payload.json 2>/dev/null
+        openssl ecparam -name prime256v1 -genkey -noout -out o.key
+        openssl ec -in o.key -pubout -out openssl.pub 2>/dev/null
+        openssl dgst -sha256 -sign o.key -out payload.sig payload.json
+        base64 -w0 payload.sig > payloadbase64.sig
+        "$OURS" attach signature --payload payload.json --signature payloadbase64.sig $IMG 2>/dev/null
+        "$GO" verify --key openssl.pub --insecure-ignore-tlog $IMG > /dev/null 2>&1
+        # counter-signing: Go signs, ours signs the signature image, Go verifies both
+        "$GO" sign --key cosign.key -a sig=original $GOSIGN $IMG 2>/dev/null
+        SIGTAG=$("$GO" triangulate $IMG)
+        "$OURS" sign --key cosign.key -a sig=counter --rekor-url {url} $SIGTAG 2>/dev/null
+        "$GO" verify --key cosign.pub -a sig=counter --trusted-root root.json $SIGTAG > counter.json 2>/dev/null
+        "$OURS" verify --key cosign.pub -a sig=original --trusted-root root.json $IMG > original.json 2>/dev/null
+        # Hard mode: ours signs a blob from a pipe, Go verifies from pipes
+        head=455d1988360dcfdcf0fa17b0736fbbc33b4924c0
+        sig=$("$OURS" sign-blob --key cosign.key --tlog-upload=false <(echo $head) 2>/dev/null)
+        "$GO" verify-blob --key cosign.pub --insecure-ignore-tlog --signature <(echo $sig) <(echo $head) 2> blob.err
+        "#,
+        img = img.reference,
+        url = log.url(),
+    );
+    let ours = test_support::workspace_bin("cosign");
+    let go = cosign_go_bin();
+    let run = s.sh(
+        &script,
+        &[
+            ("OURS", ours.to_str().unwrap()),
+            ("GO", go.to_str().unwrap()),
+            ("COSIGN_PASSWORD", PW),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let counter = String::from_utf8(s.read("counter.json")).unwrap();
+    assert!(counter.contains(r#""sig":"counter""#), "{counter}");
+    let original = String::from_utf8(s.read("original.json")).unwrap();
+    assert!(original.contains(r#""sig":"original""#), "{original}");
+    assert!(
+        String::from_utf8(s.read("blob.err"))
+            .unwrap()
+            .contains("Verified OK")
+    );
+}

@@ -26,6 +26,7 @@ pub enum BundleCommand {
 /// `cosign bundle inspect BUNDLE`.
 #[derive(Debug, Args)]
 pub struct BundleInspectArgs {
+    /// The bundle to inspect.
     #[arg(value_name = "BUNDLE")]
     pub bundle: String,
 }

@@ -519,6 +519,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn signing_time_attribute() {
+        // SET { SEQUENCE { signingTime, SET { UTCTime } } }
+        let attrs = |time: &[u8]| {
+            let mut value = vec![0x31, time.len() as u8];
+            value.extend_from_slice(time);
+            let mut attr = vec![
+                0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05,
+            ];
+            attr.extend_from_slice(&value);
+            let mut seq = vec![0x30, attr.len() as u8];
+            seq.extend_from_slice(&attr);
+            let mut set = vec![0x31, seq.len() as u8];
+            set.extend_from_slice(&seq);
+            set
+        };
+        assert_eq!(
+            signing_time(&attrs(b"\x17\x0d250612120220Z")),
+            Some(1_749_729_740)
+        );
+        assert_eq!(
+            signing_time(&attrs(b"\x18\x0f20250612120220Z")),
+            Some(1_749_729_740)
+        );
+        assert_eq!(signing_time(&attrs(b"\x04\x00")), None);
+    }
+
+    #[test]
     fn generalized_time() {
         assert_eq!(
             parse_generalized_time(b"20250612120220Z").ok(),

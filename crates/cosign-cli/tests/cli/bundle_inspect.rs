@@ -627,3 +627,33 @@ fn the_initialized_trusted_root_names_logs_and_authorities_as_go_cosign() {
     assert_eq!(run.stderr, warning);
     assert_eq!(run.stdout_text(), out);
 }
+
+/// The one known difference: Go prints an SCT's time in the local time zone (`time.Unix`),
+/// we print every time in UTC (as our Go-style log lines do), so outside UTC that line differs.
+#[test]
+fn sct_times_are_utc_where_go_uses_the_local_zone() {
+    let s = Scratch::new();
+    let tuf = s.path("tuf").display().to_string();
+    let mut env = env(&s, &tuf);
+    for (k, v) in &mut env {
+        if k == "TZ" {
+            *v = "Asia/Tokyo".into();
+        }
+    }
+    let bundle = conformance("happy-path-v0.3").display().to_string();
+    let args = ["bundle", "inspect", bundle.as_str()];
+    let ours = run(Path::new(env!("CARGO_BIN_EXE_cosign")), &s, &args, &env).stdout_text();
+    let go = run(&test_support::cosign_go_bin(), &s, &args, &env).stdout_text();
+    let differing: Vec<(&str, &str)> = ours
+        .lines()
+        .zip(go.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(
+        differing,
+        [(
+            "          - Timestamp: 2024-03-19T17:26:26Z",
+            "          - Timestamp: 2024-03-20T02:26:26+09:00"
+        )]
+    );
+}

@@ -4,12 +4,17 @@
 //! (`cosign initialize`) names the logs and the certificate authority; without one the IDs are
 //! printed, and nothing is fetched.
 //!
-//! The bundle is read as Go's protojson reads it ([`wire`]) and certificates as Go's
-//! `crypto/x509` reads them ([`x509`]), since what is printed (and what fails to parse) follows
-//! those readers; SCTs, checkpoints and RFC 3161 timestamps are read by this workspace's parsers.
+//! What is printed, and what fails to parse, follows the Go readers, so each part is read as
+//! they read it: the bundle as protojson ([`wire`], [`json`]), certificates as `crypto/x509`
+//! ([`x509`], [`der`], URIs by `net/url`: [`url`]), checkpoints as Rekor's `util.SignedCheckpoint` ([`note`]), SCT lists as
+//! certificate-transparency-go ([`sct`]). RFC 3161 timestamps are read by
+//! `cosign_trust::timestamp`, with digitorus/timestamp's checks.
 
 mod der;
 mod json;
+mod note;
+mod sct;
+mod url;
 mod wire;
 mod x509;
 
@@ -436,7 +441,7 @@ fn certificate_summary(n: &mut Node, der: &[u8], tr: Option<&TrustedRoot>) {
         if HANDLED_EXTENSIONS.contains(&oid.as_str()) {
             continue;
         }
-        if oid == SCT_EXTENSION && sct_summary(exts, der, tr) {
+        if oid == SCT_EXTENSION && sct_summary(exts, &ext.value, tr) {
             continue;
         }
         match FULCIO_EXTENSIONS.iter().find(|(o, _)| *o == oid) {
@@ -456,25 +461,20 @@ fn certificate_summary(n: &mut Node, der: &[u8], tr: Option<&TrustedRoot>) {
     n.add("Signature", present(cert.signature_len));
 }
 
-/// The embedded SCTs, when the certificate has any that parse; false otherwise (the extension
+/// The embedded SCTs, when the extension holds any that parse; false otherwise (the extension
 /// is then listed as an unknown OID, as Go cosign does).
-fn sct_summary(exts: &mut Node, der: &[u8], tr: Option<&TrustedRoot>) -> bool {
-    let scts = cosign_trust::x509::Certificate::from_der(der)
-        .ok()
-        .and_then(|c| cosign_trust::sct::embedded_scts(&c).ok())
-        .unwrap_or_default();
+fn sct_summary(exts: &mut Node, value: &[u8], tr: Option<&TrustedRoot>) -> bool {
+    let scts = sct::parse_list(value).unwrap_or_default();
     if scts.is_empty() {
         return false;
     }
     let node = exts.add("Signed Certificate Timestamps", scts.len().to_string());
     for (i, sct) in scts.iter().enumerate() {
         let s = node.add(format!("Signed Certificate Timestamp [{i}]"), "");
-        // The only version RFC 6962 defines (0) is "v1".
-        s.add("Version", "v1");
-        let log_id = hex::encode(sct.log_id);
+        s.add("Version", format!("v{}", u16::from(sct.version) + 1));
         match tr.and_then(|t| last_log(&t.ctlogs, &sct.log_id)) {
             Some(url) => s.add("Log URL", url),
-            None => s.add("Log ID", log_id),
+            None => s.add("Log ID", hex::encode(sct.log_id)),
         };
         // Go: time.Unix(0, int64(ms)*1e6), whose int64 arithmetic wraps.
         let nanos = (sct.timestamp_ms as i64).wrapping_mul(1_000_000);
@@ -482,13 +482,13 @@ fn sct_summary(exts: &mut Node, der: &[u8], tr: Option<&TrustedRoot>) -> bool {
             "Timestamp",
             GoTime::utc(nanos.div_euclid(1_000_000_000)).rfc3339(),
         );
-        let ext = if sct.extensions.is_empty() {
+        let ext = if sct.extensions_len == 0 {
             "none".to_owned()
         } else {
-            format!("{} bytes", sct.extensions.len())
+            format!("{} bytes", sct.extensions_len)
         };
         s.add("Extensions", ext);
-        s.add("Signature", present(sct.signature.len()));
+        s.add("Signature", present(sct.signature_len));
     }
     true
 }
@@ -589,28 +589,22 @@ fn tlog_entry_summary(n: &mut Node, e: &wire::TlogEntry, tr: Option<&TrustedRoot
         p.add("Hashes", proof.hashes.to_string());
         if let Some(envelope) = &proof.checkpoint {
             let c = p.add("Checkpoint", "");
-            match cosign_tlog::checkpoint::parse_note(envelope) {
-                Ok(note) => {
-                    c.add("Origin", note.checkpoint.origin.as_str());
-                    c.add("Tree Size", note.checkpoint.size.to_string());
-                    let other = &note.checkpoint.other;
-                    if !other.is_empty() {
-                        let o = c.add("Other Content", format!("{} lines", other.len()));
-                        for (i, line) in other.iter().enumerate() {
+            match note::parse(envelope) {
+                Some(cp) => {
+                    c.add("Origin", cp.origin.as_str());
+                    c.add("Tree Size", cp.size.to_string());
+                    if !cp.other.is_empty() {
+                        let o = c.add("Other Content", format!("{} lines", cp.other.len()));
+                        for (i, line) in cp.other.iter().enumerate() {
                             o.add(format!("[{i}]"), line.as_str());
                         }
                     }
-                    if !note.signatures.is_empty() {
-                        let w = c.add("Witnesses", note.signatures.len().to_string());
-                        for sig in &note.signatures {
-                            w.add(
-                                sig.name.as_str(),
-                                format!("Signature Present ({} bytes)", sig.signature.len()),
-                            );
-                        }
+                    let w = c.add("Witnesses", cp.signatures.len().to_string());
+                    for (name, len) in &cp.signatures {
+                        w.add(name.as_str(), format!("Signature Present ({len} bytes)"));
                     }
                 }
-                Err(_) => {
+                None => {
                     c.add("Envelope", present(envelope.len()));
                 }
             }
@@ -644,10 +638,10 @@ fn timestamp_summary(n: &mut Node, stamps: &[Vec<u8>]) {
     }
 }
 
-/// A `TimeStampResp` as digitorus/timestamp's `ParseResponse` accepts it: status granted, a
-/// token whose CMS signature verifies with its embedded signer certificate (when it embeds
-/// any), a TSTInfo with a known imprint hash. None otherwise (Go cosign then prints nothing
-/// under the timestamp).
+/// A `TimeStampResp` as digitorus/timestamp's `ParseResponse` accepts it: status granted, a CMS
+/// SignedData token whose signature verifies with its embedded signer certificate when it
+/// embeds certificates (nothing is checked when it embeds none), a TSTInfo with a known imprint
+/// hash. None otherwise (Go cosign then prints nothing under the timestamp).
 fn parse_timestamp(der: &[u8]) -> Option<TimestampInfo> {
     let mut input = Der(der);
     let mut resp = Der(input.read(SEQUENCE)?);
@@ -658,13 +652,14 @@ fn parse_timestamp(der: &[u8]) -> Option<TimestampInfo> {
     if status.read_i64()? > 0 {
         return None;
     }
-    let token = cosign_trust::timestamp::TimestampToken::from_der(der).ok()?;
-    if !token.certificates().is_empty() && token.verify_embedded_signer().is_err() {
-        return None;
+    let (_, _, token) = resp.read_any()?;
+    let (tst_info, embeds_certificates) = signed_content(token)?;
+    if embeds_certificates {
+        let token = cosign_trust::timestamp::TimestampToken::from_der(der).ok()?;
+        token.verify_embedded_signer().ok()?;
     }
-    let mut outer = Der(token.tst_info());
-    let mut info = Der(outer.read(SEQUENCE)?);
-    info.read_integer()?;
+    let mut info = Der(Der(&tst_info).read(SEQUENCE)?);
+    info.read_i64()?;
     let policy = info.read_oid()?;
     let mut imprint = Der(info.read(SEQUENCE)?);
     let mut alg = Der(imprint.read(SEQUENCE)?);
@@ -688,6 +683,39 @@ fn parse_timestamp(der: &[u8]) -> Option<TimestampInfo> {
         serial: der::integer_decimal(serial),
         policy: policy.to_string(),
     })
+}
+
+/// The signed content of a CMS SignedData token and whether it embeds certificates, read as
+/// digitorus/pkcs7's `Parse` reads it: the fields after the content are not needed to parse
+/// (Go ignores their errors), embedded certificates must parse as Go parses certificates.
+fn signed_content(token: &[u8]) -> Option<(Vec<u8>, bool)> {
+    const SIGNED_DATA: [u32; 7] = [1, 2, 840, 113549, 1, 7, 2];
+    let mut info = Der(Der(token).read(SEQUENCE)?);
+    if !info.read_oid()?.is(&SIGNED_DATA) {
+        return None;
+    }
+    let mut sd = Der(Der(info.read(0xa0)?).read(SEQUENCE)?);
+    sd.read_i64()?;
+    sd.read(der::SET)?;
+    let mut encap = Der(sd.read(SEQUENCE)?);
+    encap.read_oid()?;
+    let (tag, body, _) = Der(encap.read(0xa0)?).read_any()?;
+    // A constructed OCTET STRING holds its first chunk; any other element its contents.
+    let content = if tag & 0x20 != 0 && tag & 0x1f == 4 {
+        Der(body).read(OCTET_STRING)?.to_vec()
+    } else {
+        body.to_vec()
+    };
+    let mut certificates = 0;
+    if let Some(Some(certs)) = sd.read_optional(0xa0) {
+        let mut certs = Der(certs);
+        while !certs.is_empty() {
+            let (_, _, cert) = certs.read_any()?;
+            GoCertificate::parse(cert).ok()?;
+            certificates += 1;
+        }
+    }
+    Some((content, certificates > 0))
 }
 
 fn content_summary(root: &mut Node, content: &Content, bundle: &wire::Bundle) {

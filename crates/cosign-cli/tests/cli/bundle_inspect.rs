@@ -356,6 +356,17 @@ fn bundles_breaking_their_rules_get_go_cosigns_warnings() {
             .unwrap()["verificationMaterial"]["certificate"]["rawBytes"]
             .clone();
     let in_toto = |statement: &Value| b64(statement.to_string().as_bytes());
+    // The leaf with a `}` in its URI SAN (Go's net/url prints it escaped) and an SCT of
+    // version 2 (printed "v3"): same lengths, so the DER stays well formed.
+    let mut der = base64::engine::general_purpose::STANDARD
+        .decode(leaf.as_str().unwrap())
+        .unwrap();
+    let at = der.windows(5).position(|w| w == b".yml@").unwrap();
+    der[at + 1] = b'}';
+    let log_id =
+        hex::decode("dd3d306ac6c7113263191e1c99673702a24a5eb8de3cadff878a72802f29ee8e").unwrap();
+    let at = der.windows(32).position(|w| w == log_id).unwrap();
+    der[at - 1] = 2;
     let cases = [
         ("empty.json", json!({})),
         (
@@ -392,6 +403,11 @@ fn bundles_breaking_their_rules_get_go_cosigns_warnings() {
                 "dsseEnvelope": {"payloadType": "application/vnd.in-toto+json",
                     "payload": in_toto(&json!({"predicateType": "p", "subject": [{"name": "a"}, {"digest": {}}, "x"]})),
                     "signatures": [{"sig": "AQ==", "keyid": "Ag=="}, {"keyid": "not base64"}]}}),
+        ),
+        (
+            "odd-leaf.json",
+            json!({"mediaType": v03, "verificationMaterial": {"certificate": {"rawBytes": b64(&der)}},
+                "messageSignature": {}}),
         ),
         (
             "dsse-no-sigs.json",
@@ -459,8 +475,14 @@ fn bundles_breaking_their_rules_get_go_cosigns_warnings() {
             "  - [!] WARNING: DSSE envelope MUST contain only one signature",
         ],
     );
+    let odd = &outputs[7];
+    assert!(
+        odd.contains("/extremely-dangerous-oidc-beacon.%7Dml@refs/heads/main\n"),
+        "{odd}"
+    );
+    assert_lines(odd, &["          - Version: v3"]);
     assert_lines(
-        &outputs[7],
+        &outputs[8],
         &[
             "    - [!] WARNING: Public key hint is empty",
             "  - Payload Content (in-toto):",

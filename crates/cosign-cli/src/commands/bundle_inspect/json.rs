@@ -565,7 +565,7 @@ fn go_quote_rune(c: char) -> String {
 }
 
 /// Go's `%q` of bytes (`strconv.Quote` of them as a string).
-fn go_quote_bytes(bytes: &[u8]) -> String {
+pub fn go_quote_bytes(bytes: &[u8]) -> String {
     let mut out = String::from("\"");
     let mut rest = bytes;
     while !rest.is_empty() {

@@ -518,44 +518,16 @@ fn ext_key_usage(oid: &Oid) -> Option<Option<&'static str>> {
     Some(Some(name))
 }
 
-/// A SAN URI as Go's `url.URL.String()` gives it back for the URIs certificates carry: the
-/// scheme lower-cased, an empty fragment dropped. It fails where `url.Parse` fails on control
-/// characters, a leading colon, or a colon in the first segment of a scheme-less reference.
+/// A SAN URI as `crypto/x509` takes it: parsed by Go's `net/url` and printed back as
+/// `URL.String()` gives it; its host must be a valid domain.
 fn parse_uri(text: &str) -> Result<String, String> {
-    let fail = |why: &str| format!("x509: cannot parse URI {text:?}: parse {text:?}: {why}");
-    if text.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return Err(fail("net/url: invalid control character in URL"));
+    let quoted = super::json::go_quote_bytes(text.as_bytes());
+    let url =
+        super::url::parse(text).map_err(|e| format!("x509: cannot parse URI {quoted}: {e}"))?;
+    if !super::url::domain_name_valid(&url.host) {
+        return Err(format!("x509: cannot parse URI {quoted}: invalid domain"));
     }
-    let (reference, fragment) = text.split_once('#').unwrap_or((text, ""));
-    // getScheme: letters, then letters, digits, `+-.`, up to the first colon.
-    let mut scheme_end = None;
-    for (i, b) in reference.bytes().enumerate() {
-        match b {
-            b':' if i == 0 => return Err(fail("missing protocol scheme")),
-            b':' => {
-                scheme_end = Some(i);
-                break;
-            }
-            b if b.is_ascii_alphabetic() => {}
-            b'0'..=b'9' | b'+' | b'-' | b'.' if i > 0 => {}
-            _ => break,
-        }
-    }
-    let mut out = match scheme_end {
-        Some(i) => format!("{}{}", reference[..i].to_ascii_lowercase(), &reference[i..]),
-        None => {
-            let first = reference.split(['/', '?']).next().unwrap_or_default();
-            if !reference.starts_with('/') && first.contains(':') {
-                return Err(fail("first path segment in URL cannot contain colon"));
-            }
-            reference.to_owned()
-        }
-    };
-    if !fragment.is_empty() {
-        out.push('#');
-        out.push_str(fragment);
-    }
-    Ok(out)
+    Ok(url.string())
 }
 
 impl GoCertificate {
@@ -874,7 +846,13 @@ mod tests {
     #[test]
     fn uris_as_go_prints_them() {
         assert_eq!(parse_uri("HTTPS://x/y#").unwrap(), "https://x/y");
-        assert!(parse_uri(":x").is_err());
-        assert!(parse_uri("a\nb").is_err());
+        assert_eq!(
+            parse_uri("a\nb").unwrap_err(),
+            "x509: cannot parse URI \"a\\nb\": parse \"a\\nb\": net/url: invalid control character in URL"
+        );
+        assert_eq!(
+            parse_uri("https://a..b/").unwrap_err(),
+            "x509: cannot parse URI \"https://a..b/\": invalid domain"
+        );
     }
 }

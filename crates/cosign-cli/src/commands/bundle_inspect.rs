@@ -6,9 +6,11 @@
 //!
 //! What is printed, and what fails to parse, follows the Go readers, so each part is read as
 //! they read it: the bundle as protojson ([`wire`], [`json`]), certificates as `crypto/x509`
-//! ([`x509`], [`der`], URIs by `net/url`: [`url`]), checkpoints as Rekor's `util.SignedCheckpoint` ([`note`]), SCT lists as
-//! certificate-transparency-go ([`sct`]). RFC 3161 timestamps are read by
-//! `cosign_trust::timestamp`, with digitorus/timestamp's checks.
+//! ([`x509`], [`der`]) with their URIs as `net/url` ([`url`]), checkpoints as Rekor's
+//! `util.SignedCheckpoint` ([`note`]), SCT lists as certificate-transparency-go ([`sct`]).
+//! RFC 3161 timestamps are read by `cosign_trust::timestamp`, with digitorus/timestamp's checks.
+//! (The workspace's own parsers of these, built for verification, are stricter in places; Go
+//! cosign prints what its readers accept.)
 
 mod der;
 mod json;

@@ -280,6 +280,36 @@ impl TimestampToken {
         }
     }
 
+    /// Checks the CMS signature with the signer's certificate among those embedded in the token,
+    /// trusting nothing else, and that the signing-time attribute (when there is one that
+    /// parses) is within that certificate's validity: what digitorus/timestamp's
+    /// `ParseResponse` checks when a token carries certificates (`cosign bundle inspect` reads
+    /// timestamps so). No chain is built.
+    pub fn verify_embedded_signer(&self) -> Result<(), TrustError> {
+        let signer = self
+            .certificates
+            .iter()
+            .find(|c| self.names(c))
+            .ok_or_else(|| err("no certificate for the signer in the token"))?;
+        if let Some(time) = signing_time(&self.signed_attrs) {
+            if time < signer.not_before() || time > signer.not_after() {
+                return Err(err(
+                    "the signing time is outside the signer certificate's validity",
+                ));
+            }
+        }
+        let alg = AlgorithmIdentifierRef::from_der(&self.signature_alg).map_err(err)?;
+        let spki = signer.spki_der()?;
+        verify_signature(
+            &spki,
+            &alg,
+            Some(self.digest_alg),
+            &self.signed_attrs,
+            &self.signature,
+        )
+        .map_err(|e| err(format!("CMS signature: {e}")))
+    }
+
     /// Verifies the token over `signed` (the artifact signature's bytes) against the timestamp
     /// authorities of `trusted_root`. Returns the verified time and authority.
     pub fn verify(
@@ -394,6 +424,43 @@ fn check_attributes(attrs: &[u8], digest_alg: SigHash, tst_info: &[u8]) -> Resul
     Ok(())
 }
 
+/// The signing-time attribute (1.2.840.113549.1.9.5) of SET-wrapped signed attributes, when
+/// present and a `UTCTime` or `GeneralizedTime` (Unix seconds).
+fn signing_time(signed_attrs: &[u8]) -> Option<i64> {
+    const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+    const UTC_TIME: u8 = 0x17;
+    let set = tlv::single(signed_attrs).ok()?;
+    for attr in tlv::elements(set.value).ok()? {
+        let parts = tlv::elements(attr.value).ok()?;
+        let id = parts
+            .first()
+            .filter(|t| t.tag == OID)
+            .and_then(|t| oid(t).ok())?;
+        if id != ID_SIGNING_TIME {
+            continue;
+        }
+        let values = tlv::elements(parts.get(1)?.value).ok()?;
+        let value = values.first()?;
+        return match value.tag {
+            GENERALIZED_TIME => parse_generalized_time(value.value).ok(),
+            UTC_TIME => {
+                // YYMMDDhhmm[ss]Z, years 1950..2049.
+                let text = std::str::from_utf8(value.value).ok()?.strip_suffix('Z')?;
+                let text = if text.len() == 10 {
+                    format!("{text}00")
+                } else {
+                    text.to_owned()
+                };
+                let yy: i64 = text.get(..2)?.parse().ok()?;
+                let century = if yy >= 50 { "19" } else { "20" };
+                parse_generalized_time(format!("{century}{text}Z").as_bytes()).ok()
+            }
+            _ => None,
+        };
+    }
+    None
+}
+
 /// Reads the message imprint and `genTime` of a TSTInfo.
 fn parse_tst_info(der: &[u8]) -> Result<(SigHash, Vec<u8>, i64), TrustError> {
     let info = tlv::single(der).map_err(err)?;
@@ -450,6 +517,33 @@ fn parse_generalized_time(value: &[u8]) -> Result<i64, TrustError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signing_time_attribute() {
+        // SET { SEQUENCE { signingTime, SET { UTCTime } } }
+        let attrs = |time: &[u8]| {
+            let mut value = vec![0x31, time.len() as u8];
+            value.extend_from_slice(time);
+            let mut attr = vec![
+                0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05,
+            ];
+            attr.extend_from_slice(&value);
+            let mut seq = vec![0x30, attr.len() as u8];
+            seq.extend_from_slice(&attr);
+            let mut set = vec![0x31, seq.len() as u8];
+            set.extend_from_slice(&seq);
+            set
+        };
+        assert_eq!(
+            signing_time(&attrs(b"\x17\x0d250612120220Z")),
+            Some(1_749_729_740)
+        );
+        assert_eq!(
+            signing_time(&attrs(b"\x18\x0f20250612120220Z")),
+            Some(1_749_729_740)
+        );
+        assert_eq!(signing_time(&attrs(b"\x04\x00")), None);
+    }
 
     #[test]
     fn generalized_time() {

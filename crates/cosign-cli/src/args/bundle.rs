@@ -14,11 +14,21 @@ pub enum BundleCommand {
         after_help = "Examples:\n  # create a bundle from a signature and certificate\n  cosign bundle create --artifact <path> --signature <sig> --certificate <cert> --out bundle.sigstore.json\n\n  # create a bundle from an attestation\n  cosign bundle create --artifact <path> --attestation <att> --out bundle.sigstore.json"
     )]
     Create(BundleCreateArgs),
+    /// Inspect a Sigstore protobuf bundle
+    Inspect(BundleInspectArgs),
     /// Upgrade a Sigstore protobuf bundle
     #[command(
         long_about = "Upgrade a Sigstore Protobuf bundle to the latest version. This command only supports standardized bundles."
     )]
     Upgrade(BundleUpgradeArgs),
+}
+
+/// `cosign bundle inspect BUNDLE`.
+#[derive(Debug, Args)]
+pub struct BundleInspectArgs {
+    /// The bundle to inspect.
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: String,
 }
 
 /// `cosign bundle upgrade <bundle>`.

@@ -30,6 +30,7 @@ const DEFAULT_REKOR_URL: &str = "https://rekor.sigstore.dev";
 pub fn run(cmd: &BundleCommand, ctx: &Ctx<'_>) -> Result<()> {
     match cmd {
         BundleCommand::Create(a) => create_cmd(a, ctx),
+        BundleCommand::Inspect(a) => super::bundle_inspect::run(a, ctx),
         BundleCommand::Upgrade(a) => upgrade_cmd(a, ctx),
     }
 }

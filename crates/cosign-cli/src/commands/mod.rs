@@ -4,6 +4,7 @@
 mod attest;
 mod attest_blob;
 mod bundle;
+mod bundle_inspect;
 mod completion;
 mod copy;
 mod env_cmd;

@@ -11,6 +11,7 @@ mod artifacts;
 mod attest;
 mod blob;
 mod bundle_create;
+mod bundle_inspect;
 mod common;
 mod conformance;
 mod go_peer;

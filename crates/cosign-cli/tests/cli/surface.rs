@@ -202,6 +202,7 @@ fn help_texts() {
         "pkcs11-tool list-keys-uris",
         "bundle",
         "bundle create",
+        "bundle inspect",
         "bundle upgrade",
     ] {
         let mut args: Vec<&str> = cmd.split(' ').collect();

@@ -644,7 +644,6 @@ fn script_facing_output_is_the_same() {
 /// the test fails when one of them appears (update the list) or when any other is missing.
 const NOT_YET: &[(&str, &str)] = &[
     ("login", "(command) issue 16: cosign login"),
-    ("bundle inspect", "(command) issue 16: bundle inspect"),
     ("attest --k8s-keychain", "issue 16: cloud keychains"),
     ("clean --k8s-keychain", "issue 16: cloud keychains"),
     (

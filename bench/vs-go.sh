@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Ours against Go cosign 3.1.2, same machine, same run, same inputs: wall time and peak RSS of
 # sign-blob / verify-blob of a SIZE_MIB file (default 2048), `sign` of 50 images in one call,
-# `verify` of an image carrying 100 signatures, and cold start (`version`). Registry: the CNCF
-# distribution registry on loopback. Prints one table (ratio = ours / Go) and PASS/FAIL against
-# the targets: blobs <= 0.5x Go's wall with peak RSS <= 1/100 of Go's; never slower than Go on
-# any row. Exits 1 if a target fails.
+# `verify` of an image carrying 100 signatures (loopback, and at RTT_MS emulated round-trip time,
+# default 20), `copy` of an image with a signature and an attestation (both), and cold start
+# (`version`). Registry: the CNCF distribution registry, on loopback or behind test-support's
+# `rtt-proxy` (RTT_MS added to every request and new connection). Prints one table (ratio = ours / Go) and PASS/FAIL against
+# the targets: blobs <= 0.5x Go's wall with peak RSS <= 1/100 of Go's; 100-signature verify at
+# RTT_MS <= 0.3x; never slower than Go on any row. Exits 1 if a target fails.
 #
 #   bench/vs-go.sh [SIZE_MIB]     (RUNS=n: runs per timing, median taken, default 3)
 #
@@ -16,15 +18,22 @@ SIZE_MIB=${1:-2048}
 RUNS=${RUNS:-3}
 IMAGES=${IMAGES:-50}
 SIGS=${SIGS:-100}
+RTT_MS=${RTT_MS:-20}
 
 cargo build --release --locked -q -p cosign-cli
+cargo build --release --locked -q -p test-support --bin rtt-proxy
+RTT_PROXY="$PWD/target/release/rtt-proxy"
 OURS="$PWD/target/release/cosign"
 GO=${COSIGN_GO_BIN:-$PWD/target/test-tools/bin/cosign-go}
 [ -x "$GO" ] || { echo "Go cosign not found at $GO: run scripts/install-test-deps.sh" >&2; exit 1; }
 work=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$work"
-reg_pid=
-cleanup() { [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null; rm -rf "$work"; }
+reg_pid= proxy_pid=
+cleanup() {
+  [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
+  [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT
 cd "$work"
 export COSIGN_PASSWORD=bench HOME="$work/home" DOCKER_CONFIG="$work/home/.docker"
@@ -125,6 +134,35 @@ t_go=$(median_time "$GO" verify --key k.pub --insecure-ignore-tlog "$REG/bench/m
 [ "$("$GO" verify --key k.pub --insecure-ignore-tlog "$REG/bench/many:v1" 2>/dev/null | tail -1 | grep -o '"critical"' | wc -l)" = "$SIGS" ] \
   || { echo "Go did not verify $SIGS signatures" >&2; status=1; }
 row "verify an image with ${SIGS} signatures (loopback)" "$t_ours" "$t_go" 1.0 s
+
+# The same registry at RTT_MS.
+"$RTT_PROXY" "http://$REG" "$RTT_MS" > proxy.addr &
+proxy_pid=$!
+for _ in $(seq 50); do [ -s proxy.addr ] && break; sleep 0.1; done
+WAN=$(cat proxy.addr)
+t_ours=$(median_time "$OURS" verify --key k.pub --insecure-ignore-tlog "$WAN/bench/many:v1")
+t_go=$(median_time "$GO" verify --key k.pub --insecure-ignore-tlog "$WAN/bench/many:v1")
+row "verify an image with ${SIGS} signatures (${RTT_MS} ms RTT)" "$t_ours" "$t_go" 0.3 s
+
+# copy of an image with a signature and an attestation, each binary to its own destination.
+echo '{"release":"v1"}' > predicate.json
+"$OURS" upload blob -f many.txt "$REG/bench/tocopy:v1" >/dev/null 2>&1
+"$OURS" sign --key k.key "${NOLOG[@]}" "$REG/bench/tocopy:v1" >/dev/null 2>&1
+"$OURS" attest --key k.key --predicate predicate.json --type custom "${NOLOG[@]}" "$REG/bench/tocopy:v1" >/dev/null 2>&1
+for where in loopback wan; do
+  host=$REG; label="loopback"
+  if [ "$where" = wan ]; then host=$WAN; label="${RTT_MS} ms RTT"; fi
+  copy_time() { # binary destination-name
+    local t0 t1
+    t0=$(date +%s%N)
+    "$1" copy "$host/bench/tocopy:v1" "$host/bench/$2:v1" >/dev/null 2>&1 \
+      || { echo "$1 copy to $2 failed" >&2; status=1; }
+    t1=$(date +%s%N)
+    awk -v n=$((t1 - t0)) 'BEGIN{printf "%.3f", n/1e9}'
+  }
+  t_ours=$(copy_time "$OURS" "copied-ours-$where"); t_go=$(copy_time "$GO" "copied-go-$where")
+  row "copy an image with .sig and .att (${label})" "$t_ours" "$t_go" 1.0 s
+done
 
 t_ours=$(median_time "$OURS" version)
 t_go=$(median_time "$GO" version)

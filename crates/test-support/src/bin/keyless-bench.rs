@@ -464,5 +464,11 @@ fn main() {
         1.0,
         "certs",
     );
-    std::process::exit(i32::from(b.failed.get()));
+    let failed = b.failed.get();
+    // Stop every service first: exit skips destructors, which would leave them running (the
+    // timestamp-server's fixed metrics port 2112 then blocks every later one on the machine).
+    drop(wan);
+    drop(loopback);
+    drop(s);
+    std::process::exit(i32::from(failed));
 }
